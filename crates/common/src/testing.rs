@@ -1,0 +1,202 @@
+//! Test support: run a lesson's server as a child process, learn its address from its first
+//! line, follow what it prints, and never leave it running after the test.
+//!
+//! Every wait here has a deadline, so a server that hangs fails its test instead of hanging CI.
+//! These helpers panic on failure: they run only inside tests, where a panic is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single wait may take before the test fails. Generous: CI machines are slow and
+/// tests run in parallel; a correct program answers in milliseconds.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// A lesson program running in the background, killed and reaped when dropped.
+pub struct Running {
+    child: Child,
+    addr: SocketAddr,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Running {
+    /// Starts `command` and waits for its first stdout line, `listening on ADDR` or
+    /// `bound to ADDR`. Start servers on port 0: the line tells which port they got.
+    pub fn start(mut command: Command) -> Running {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        let lines = spawn_line_reader(child.stdout.take().expect("stdout is piped"));
+        let stderr = spawn_collector(child.stderr.take().expect("stderr is piped"));
+        let mut running = Running {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            lines,
+            seen: Vec::new(),
+            stderr,
+        };
+        let first = running.next_line();
+        let addr = first
+            .strip_prefix("listening on ")
+            .or_else(|| first.strip_prefix("bound to "))
+            .unwrap_or_else(|| panic!("first line should announce the address, got {first:?}"));
+        running.addr = addr
+            .parse()
+            .unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
+        running
+    }
+
+    /// The address from the first line.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Waits for the next stdout line.
+    pub fn next_line(&mut self) -> String {
+        let deadline = Instant::now() + WAIT;
+        match self.lines.recv_timeout(deadline - Instant::now()) {
+            Ok(line) => {
+                self.seen.push(line.clone());
+                line
+            }
+            Err(RecvTimeoutError::Timeout) => self.fail("no line within the time limit"),
+            Err(RecvTimeoutError::Disconnected) => self.fail("stdout closed"),
+        }
+    }
+
+    /// Waits for a stdout line containing `text`, skipping others, and returns it.
+    pub fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => self.fail(&format!(
+                    "no line containing {text:?} within the time limit"
+                )),
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.fail(&format!("stdout closed before a line containing {text:?}"))
+                }
+            }
+        }
+    }
+
+    /// Every stdout line seen so far.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
+    /// What the program wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Waits for the program to exit by itself; returns its status and the rest of its stdout.
+    pub fn wait_for_exit(mut self) -> (ExitStatus, Vec<String>) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    let mut rest = Vec::new();
+                    // The reader thread ends at end of file, shortly after the exit.
+                    while let Ok(line) = self.lines.recv_timeout(WAIT) {
+                        rest.push(line);
+                    }
+                    return (status, rest);
+                }
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+                Ok(None) => self.fail("did not exit within the time limit"),
+                Err(e) => self.fail(&format!("cannot wait for it: {e}")),
+            }
+        }
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "{what}\nstdout so far: {:#?}\nstderr so far: {}",
+            self.seen,
+            self.stderr()
+        )
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Kill and reap, so that no server outlives its test, even a failed one.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_line_reader(stdout: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&line);
+                    let text = text.trim_end_matches(['\n', '\r']).to_owned();
+                    if sender.send(text).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    receiver
+}
+
+fn spawn_collector(stderr: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let collected = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&collected);
+    thread::spawn(move || {
+        let mut reader = BufReader::new(stderr);
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            if let Ok(mut all) = sink.lock() {
+                all.push_str(&String::from_utf8_lossy(&line));
+            }
+            line.clear();
+        }
+    });
+    collected
+}
+
+/// A plain TCP connection for tests that play a client by hand, with read and write timeouts so
+/// that a silent server fails the test instead of hanging it.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, WAIT)
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(WAIT))
+        .expect("set_read_timeout");
+    stream
+        .set_write_timeout(Some(WAIT))
+        .expect("set_write_timeout");
+    stream
+}
+
+/// A port on which nothing listens (for the moment): bound by the OS, then released.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local_addr").port()
+}

@@ -1,0 +1,322 @@
+//! Text on the wire: sockets carry bytes, people read text; an encoding turns one into the
+//! other. Both directions are strict here: bytes that are not valid in the chosen encoding and
+//! characters it cannot represent are errors the caller shows, never silently replaced.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Labels to suggest when an encoding label is unknown.
+pub const COMMON_LABELS: &str = "utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252";
+
+/// A text encoding usable in both directions, chosen by a WHATWG label (`utf-8`, `gbk`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding(&'static encoding_rs::Encoding);
+
+impl Default for Encoding {
+    fn default() -> Self {
+        Encoding(encoding_rs::UTF_8)
+    }
+}
+
+impl Encoding {
+    /// UTF-8, the lessons' default.
+    pub const UTF_8: Encoding = Encoding(encoding_rs::UTF_8);
+
+    /// Looks a label up the way browsers do (case and surrounding spaces do not matter).
+    pub fn for_label(label: &str) -> Result<Self, UnknownEncoding> {
+        let unknown = |reason| UnknownEncoding {
+            label: label.to_owned(),
+            reason,
+        };
+        let encoding = encoding_rs::Encoding::for_label(label.as_bytes())
+            .ok_or_else(|| unknown(Reason::Unknown))?;
+        // encoding_rs decodes UTF-16 (and the "replacement" encoding) but encodes them as
+        // UTF-8: a program sending in them would send something else than it says.
+        if encoding.output_encoding() != encoding {
+            return Err(unknown(Reason::DecodeOnly(encoding.name())));
+        }
+        Ok(Encoding(encoding))
+    }
+
+    /// The encoding's canonical name, such as `UTF-8` or `GBK`.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// Bytes to text, refusing any byte sequence that is not valid in this encoding.
+    pub fn decode(self, bytes: &[u8]) -> Result<String, DecodeError> {
+        self.0
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .map(|text| text.into_owned())
+            .ok_or_else(|| DecodeError {
+                bytes: bytes.to_vec(),
+                encoding: self,
+            })
+    }
+
+    /// Text to bytes, refusing characters this encoding cannot represent.
+    pub fn encode(self, text: &str) -> Result<Vec<u8>, EncodeError> {
+        // encode() would replace such a character with an HTML reference such as &#128512;
+        // and report it only through a flag: turn that into an error naming the character.
+        let (bytes, _, unmappable) = self.0.encode(text);
+        if !unmappable {
+            return Ok(bytes.into_owned());
+        }
+        let mut buffer = [0u8; 4];
+        let character = text
+            .chars()
+            .find(|c| self.0.encode(c.encode_utf8(&mut buffer)).2)
+            .unwrap_or(char::REPLACEMENT_CHARACTER);
+        Err(EncodeError {
+            character,
+            encoding: self,
+        })
+    }
+
+    /// Decodes a line (or a message) for display: its trailing `\n` or `\r\n` removed, and
+    /// undecodable bytes shown as `<N bytes not valid …>` with a hint instead of failing.
+    pub fn display(self, bytes: &[u8]) -> String {
+        let line = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match self.decode(line) {
+            Ok(text) => text,
+            Err(error) => format!("{error} ({})", error.hint()),
+        }
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Encoding {
+    type Err = UnknownEncoding;
+
+    fn from_str(label: &str) -> Result<Self, Self::Err> {
+        Encoding::for_label(label)
+    }
+}
+
+/// An encoding label that names no encoding this program can send and receive in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEncoding {
+    label: String,
+    reason: Reason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reason {
+    Unknown,
+    DecodeOnly(&'static str),
+}
+
+impl fmt::Display for UnknownEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.reason {
+            Reason::Unknown => write!(
+                f,
+                "unknown encoding {:?}: use a WHATWG label such as {COMMON_LABELS}",
+                self.label
+            ),
+            Reason::DecodeOnly(name) => write!(
+                f,
+                "encoding {:?} ({name}) can be decoded but not sent: use one such as {COMMON_LABELS}",
+                self.label
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UnknownEncoding {}
+
+/// How many bytes an error message shows before it writes `…`.
+const SHOWN_BYTES: usize = 16;
+
+/// Bytes that are not valid text in an encoding. Displays as `<4 bytes not valid UTF-8: c4 e3 ba c3>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    bytes: Vec<u8>,
+    encoding: Encoding,
+}
+
+impl DecodeError {
+    /// The bytes that did not decode.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// What the user can do: the first common encoding in which the bytes are valid text, if any.
+    pub fn hint(&self) -> String {
+        let candidates = ["utf-8", "gbk", "big5", "shift_jis", "euc-kr"];
+        let fits = candidates
+            .iter()
+            .filter_map(|label| Encoding::for_label(label).ok())
+            .find(|other| *other != self.encoding && other.decode(&self.bytes).is_ok());
+        match fits {
+            Some(other) => format!(
+                "valid {other}: try --encoding {}",
+                other.name().to_ascii_lowercase()
+            ),
+            None => "try another --encoding".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.bytes.len();
+        let noun = if count == 1 { "byte" } else { "bytes" };
+        write!(f, "<{count} {noun} not valid {}:", self.encoding)?;
+        for byte in self.bytes.iter().take(SHOWN_BYTES) {
+            write!(f, " {byte:02x}")?;
+        }
+        if count > SHOWN_BYTES {
+            write!(f, " …")?;
+        }
+        write!(f, ">")
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A character the chosen encoding cannot represent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError {
+    character: char,
+    encoding: Encoding,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} (U+{:04X}) cannot be encoded in {}: use --encoding utf-8 or gb18030, which can encode any character",
+            self.character, self.character as u32, self.encoding
+        )
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gbk() -> Encoding {
+        "gbk".parse().unwrap()
+    }
+
+    #[test]
+    fn labels_are_looked_up_like_browsers_do() {
+        assert_eq!("utf-8".parse::<Encoding>().unwrap().name(), "UTF-8");
+        assert_eq!(" UTF8 ".parse::<Encoding>().unwrap().name(), "UTF-8");
+        assert_eq!("GBK".parse::<Encoding>().unwrap().name(), "GBK");
+        assert_eq!("gb18030".parse::<Encoding>().unwrap().name(), "gb18030");
+        assert_eq!("big5".parse::<Encoding>().unwrap().name(), "Big5");
+        assert_eq!("shift_jis".parse::<Encoding>().unwrap().name(), "Shift_JIS");
+    }
+
+    #[test]
+    fn unknown_label_names_it_and_suggests_others() {
+        let err = "klingon".parse::<Encoding>().unwrap_err().to_string();
+        assert!(err.starts_with(r#"unknown encoding "klingon""#), "{err}");
+        assert!(err.contains("gbk"), "{err}");
+    }
+
+    #[test]
+    fn decode_only_encodings_are_refused() {
+        for label in ["utf-16le", "utf-16be", "replacement", "iso-2022-kr"] {
+            let err = label.parse::<Encoding>().unwrap_err().to_string();
+            assert!(
+                err.contains("can be decoded but not sent"),
+                "{label}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn gbk_round_trip_of_nihao() {
+        let bytes = gbk().encode("你好").unwrap();
+        assert_eq!(bytes, [0xc4, 0xe3, 0xba, 0xc3]);
+        assert_eq!(gbk().decode(&bytes).unwrap(), "你好");
+    }
+
+    #[test]
+    fn utf8_round_trip_of_nihao() {
+        let bytes = Encoding::UTF_8.encode("你好").unwrap();
+        assert_eq!(bytes, [0xe4, 0xbd, 0xa0, 0xe5, 0xa5, 0xbd]);
+        assert_eq!(Encoding::UTF_8.decode(&bytes).unwrap(), "你好");
+    }
+
+    #[test]
+    fn gbk_bytes_are_not_utf8_and_the_error_shows_them() {
+        let err = Encoding::UTF_8
+            .decode(&[0xc4, 0xe3, 0xba, 0xc3])
+            .unwrap_err();
+        assert_eq!(err.bytes(), [0xc4, 0xe3, 0xba, 0xc3]);
+        assert_eq!(err.to_string(), "<4 bytes not valid UTF-8: c4 e3 ba c3>");
+        assert_eq!(err.hint(), "valid GBK: try --encoding gbk");
+    }
+
+    #[test]
+    fn invalid_gbk_bytes() {
+        // 0x80 is not a GBK lead byte, and 0xff never appears in GBK.
+        let err = gbk().decode(&[0x41, 0xff]).unwrap_err();
+        assert_eq!(err.to_string(), "<2 bytes not valid GBK: 41 ff>");
+        // A lead byte cut off at the end of the message.
+        let err = gbk().decode(&[0xc4]).unwrap_err();
+        assert_eq!(err.to_string(), "<1 byte not valid GBK: c4>");
+    }
+
+    #[test]
+    fn long_invalid_input_is_shortened() {
+        let bytes = vec![0xff; 40];
+        let err = Encoding::UTF_8.decode(&bytes).unwrap_err().to_string();
+        assert!(err.starts_with("<40 bytes not valid UTF-8: ff ff"), "{err}");
+        assert!(err.ends_with(" …>"), "{err}");
+        assert_eq!(err.matches("ff").count(), SHOWN_BYTES);
+    }
+
+    #[test]
+    fn hint_when_nothing_fits() {
+        let err = Encoding::UTF_8.decode(&[0xff, 0xff, 0xff]).unwrap_err();
+        assert_eq!(err.hint(), "try another --encoding");
+    }
+
+    #[test]
+    fn unencodable_character_is_an_error_not_an_html_reference() {
+        let err = gbk().encode("hi 😀").unwrap_err().to_string();
+        assert!(
+            err.starts_with(r#"'😀' (U+1F600) cannot be encoded in GBK"#),
+            "{err}"
+        );
+        assert!(!err.contains("&#"), "{err}");
+        let err = "shift_jis"
+            .parse::<Encoding>()
+            .unwrap()
+            .encode("abc ☃")
+            .unwrap_err();
+        assert!(err.to_string().contains("U+2603"), "{err}");
+    }
+
+    #[test]
+    fn gb18030_encodes_everything() {
+        let gb18030: Encoding = "gb18030".parse().unwrap();
+        let bytes = gb18030.encode("😀").unwrap();
+        assert_eq!(gb18030.decode(&bytes).unwrap(), "😀");
+    }
+
+    #[test]
+    fn display_strips_line_endings_and_never_fails() {
+        assert_eq!(Encoding::UTF_8.display(b"hello\n"), "hello");
+        assert_eq!(Encoding::UTF_8.display(b"hello\r\n"), "hello");
+        assert_eq!(Encoding::UTF_8.display(b"a\nb"), "a\nb");
+        assert_eq!(Encoding::UTF_8.display(b""), "");
+        assert_eq!(
+            Encoding::UTF_8.display(&[0xc4, 0xe3, 0xba, 0xc3, b'\n']),
+            "<4 bytes not valid UTF-8: c4 e3 ba c3> (valid GBK: try --encoding gbk)"
+        );
+    }
+}

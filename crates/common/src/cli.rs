@@ -32,6 +32,28 @@ pub fn usage_error(message: impl Display) -> ! {
     .exit()
 }
 
+/// The lines a client sends: the `--message` options if any were given, otherwise stdin's lines
+/// (with a `> ` prompt when stdin is a terminal). Line endings, `\n` or `\r\n`, are removed.
+pub fn input_lines(
+    messages: &[String],
+    console: crate::Console,
+) -> Box<dyn Iterator<Item = std::io::Result<String>> + '_> {
+    use std::io::BufRead;
+    if !messages.is_empty() {
+        return Box::new(messages.iter().cloned().map(Ok));
+    }
+    let mut stdin = std::io::stdin().lock();
+    Box::new(std::iter::from_fn(move || {
+        console.prompt();
+        let mut line = String::new();
+        match stdin.read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => Some(Ok(line.trim_end_matches(['\n', '\r']).to_owned())),
+            Err(error) => Some(Err(error)),
+        }
+    }))
+}
+
 /// Parses a number of seconds such as `5` or `0.5`, for `--timeout`-like options.
 pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     text.trim()

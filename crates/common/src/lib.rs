@@ -5,6 +5,7 @@
 pub mod addr;
 pub mod cli;
 pub mod console;
+pub mod framing;
 pub mod net;
 pub mod text;
 

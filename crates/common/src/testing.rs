@@ -200,3 +200,90 @@ pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local_addr").port()
 }
+
+/// Checks a program's output against a transcript the book shows: line by line, where `[..]` in
+/// the transcript stands for any text within that line (a port, a time). Lines prefixed
+/// `[server] `, `[client] `… are compared side by side: each side's lines must match in order,
+/// but how two threads' lines interleave may differ from run to run. On a mismatch the test
+/// fails showing both, so the transcript can be updated along with the program.
+pub fn assert_transcript(actual: &str, transcript_path: &std::path::Path) {
+    let expected = std::fs::read_to_string(transcript_path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", transcript_path.display()));
+    let same = by_side(actual).len() == by_side(&expected).len()
+        && by_side(&expected).iter().all(|(side, patterns)| {
+            let lines = by_side(actual).remove(side).unwrap_or_default();
+            lines.len() == patterns.len()
+                && lines
+                    .iter()
+                    .zip(patterns)
+                    .all(|(line, pattern)| line_matches(line, pattern))
+        });
+    assert!(
+        same,
+        "output differs from the transcript {}\n--- expected\n{expected}--- actual\n{actual}",
+        transcript_path.display()
+    );
+}
+
+/// The lines of each side, keyed by their `[side] ` prefix (empty for unprefixed lines).
+fn by_side(text: &str) -> std::collections::BTreeMap<&str, Vec<&str>> {
+    let mut sides = std::collections::BTreeMap::<&str, Vec<&str>>::new();
+    for line in text.lines() {
+        let side = line
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once("] "))
+            .map_or("", |(side, _)| side);
+        sides.entry(side).or_default().push(line);
+    }
+    sides
+}
+
+/// Whether `line` matches `pattern`, in which each `[..]` matches any run of characters.
+fn line_matches(line: &str, pattern: &str) -> bool {
+    let mut parts = pattern.split("[..]");
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = line.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{by_side, line_matches};
+
+    #[test]
+    fn sides_are_told_apart_by_their_prefix() {
+        let sides = by_side("[server] a\n[client] b\n[server] c\nplain\n");
+        assert_eq!(sides[""], ["plain"]);
+        assert_eq!(sides["server"], ["[server] a", "[server] c"]);
+        assert_eq!(sides["client"], ["[client] b"]);
+    }
+
+    #[test]
+    fn wildcards_match_within_a_line() {
+        assert!(line_matches(
+            "listening on 127.0.0.1:4242",
+            "listening on 127.0.0.1:[..]"
+        ));
+        assert!(line_matches("a 1 b 22 c", "a [..] b [..] c"));
+        assert!(line_matches("exact", "exact"));
+        assert!(!line_matches("exact!", "exact"));
+        assert!(!line_matches(
+            "listening on [::1]:1",
+            "listening on 127.0.0.1:[..]"
+        ));
+        assert!(!line_matches("ab", "a[..]b[..]b"));
+        assert!(line_matches("abb", "a[..]b[..]b"));
+    }
+}

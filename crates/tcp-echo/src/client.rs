@@ -1,18 +1,17 @@
 //! The client, in the tutorial's steps: ① socket and ② connect, ③ send a line, ④ recv the reply,
 //! repeat, ⑤ close.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use common::cli::{EncodingArg, TraceArg, parse_seconds};
+use common::cli::{EncodingArg, TraceArg, input_lines, parse_seconds};
+use common::framing::{Pending, SILENCE};
 use common::net::{connect_error, is_timeout};
 use common::{Addr, Console};
-
-use crate::framing::{Pending, SILENCE};
 
 /// The longest reply kept in memory as one line; a longer one is printed in pieces.
 const MAX_REPLY: usize = 16 * 1024 * 1024;
@@ -51,7 +50,7 @@ pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
 
     let mut pending = Pending::default();
     let mut unsent = 0;
-    for line in input(options, console) {
+    for line in input_lines(&options.messages, console) {
         let line = line.context("reading stdin")?;
         let mut request = match encoding.encode(&line) {
             Ok(bytes) => bytes,
@@ -113,24 +112,6 @@ fn connect(
     Err(last_error.map_or_else(|| anyhow::anyhow!("no address to connect to"), Into::into))
 }
 // ANCHOR_END: connect
-
-/// The lines to send: the `--message` options, or stdin (with a `> ` prompt on a terminal).
-fn input(options: &Options, console: Console) -> Box<dyn Iterator<Item = io::Result<String>> + '_> {
-    if !options.messages.is_empty() {
-        return Box::new(options.messages.iter().cloned().map(Ok));
-    }
-    let mut stdin = io::stdin().lock();
-    Box::new(std::iter::from_fn(move || {
-        console.prompt();
-        let mut line = String::new();
-        match stdin.read_line(&mut line) {
-            Ok(0) => None,
-            // Windows terminals end lines with \r\n: neither is part of the message.
-            Ok(_) => Some(Ok(line.trim_end_matches(['\n', '\r']).to_owned())),
-            Err(error) => Some(Err(error)),
-        }
-    }))
-}
 
 // ANCHOR: exchange
 /// Steps ③ and ④: send one request and read its reply. Sending runs on its own thread: the

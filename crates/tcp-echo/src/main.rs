@@ -30,7 +30,6 @@
 
 mod client;
 mod demo;
-mod framing;
 mod server;
 
 use std::process::ExitCode;

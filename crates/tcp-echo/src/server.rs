@@ -11,11 +11,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use common::cli::{EncodingArg, TraceArg};
+use common::framing::{Pending, SILENCE};
 use common::net::{bind_error, is_timeout};
 use common::{Addr, Console, Encoding};
 use socket2::{Domain, Protocol, Socket, Type};
-
-use crate::framing::{Pending, SILENCE};
 
 /// The longest message the server buffers before handling it in pieces.
 const MAX_MESSAGE: usize = 64 * 1024;

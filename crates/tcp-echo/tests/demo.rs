@@ -93,3 +93,17 @@ fn no_subcommand_prints_usage_suggesting_demo() {
         .stderr(predicates::str::contains("client"))
         .stderr(predicates::str::contains("cargo run -p tcp-echo -- demo"));
 }
+
+#[test]
+fn the_books_demo_transcript_matches_a_real_run() {
+    let output = cargo_bin_cmd!("tcp-echo")
+        .arg("demo")
+        .timeout(WAIT)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    common::testing::assert_transcript(
+        &String::from_utf8(output.stdout).unwrap(),
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/demo.txt"),
+    );
+}

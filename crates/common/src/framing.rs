@@ -1,12 +1,14 @@
 //! Where one message ends. TCP delivers a stream of bytes with no boundaries: one `read` may
-//! return half a line, or three lines at once. So we decide: a message ends at `\n` — or, for
-//! peers that send no newline (like the tutorials' Python programs), after a short silence.
+//! return half a line, or three lines at once. So the lessons decide: a message ends at `\n` —
+//! or, for peers that send no newline (like the tutorials' Python programs), after a short
+//! silence. The tcp-echo lesson explains this; the later TCP lessons reuse it.
 
 use std::time::Duration;
 
 /// How long a pause ends a message that has no newline.
 pub const SILENCE: Duration = Duration::from_millis(250);
 
+// ANCHOR: pending
 /// Bytes received but not yet handed out as messages.
 #[derive(Debug, Default)]
 pub struct Pending {
@@ -51,6 +53,7 @@ impl Pending {
         self.bytes.is_empty()
     }
 }
+// ANCHOR_END: pending
 
 #[cfg(test)]
 mod tests {

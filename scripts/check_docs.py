@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Checks the book: every included file and anchor exists, every chapter is in SUMMARY.md,
+and every internal link and #fragment in the built HTML points at something that exists.
+
+Usage: check_docs.py sources DOCS_DIR   (before building)
+       check_docs.py html DOCS_DIR      (after `mdbook build`)
+Exits 1 and lists every problem found.
+"""
+import html.parser
+import os
+import re
+import sys
+from urllib.parse import unquote, urlsplit
+
+INCLUDE = re.compile(r"\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+def check_sources(docs):
+    problems = []
+    src = os.path.join(docs, "src")
+    with open(os.path.join(src, "SUMMARY.md"), encoding="utf-8") as f:
+        summary = f.read()
+    listed = set(LINK.findall(summary))
+    for root, _, files in os.walk(src):
+        for name in sorted(files):
+            if not name.endswith(".md"):
+                continue
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, src)
+            if rel != "SUMMARY.md" and rel not in listed:
+                problems.append(f"{rel}: not listed in SUMMARY.md, so the book leaves it out")
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            for kind, spec in INCLUDE.findall(text):
+                problems += check_include(path, rel, kind, spec)
+            for target in LINK.findall(text):
+                problems += check_link(path, rel, target)
+    return problems
+
+
+def check_include(md_path, rel, kind, spec):
+    file_part, _, selector = spec.partition(":")
+    target = os.path.normpath(os.path.join(os.path.dirname(md_path), file_part))
+    if not os.path.isfile(target):
+        return [f"{rel}: {{{{#{kind} {spec}}}}}: no file {file_part}"]
+    if not selector:
+        return []
+    if re.fullmatch(r"[0-9:]*", selector):
+        return [f"{rel}: {{{{#{kind} {spec}}}}}: use a named anchor, not line numbers, so the book cannot drift"]
+    with open(target, encoding="utf-8") as f:
+        code = f.read()
+    missing = [m for m in (f"ANCHOR: {selector}", f"ANCHOR_END: {selector}") if not re.search(re.escape(m) + r"\b", code)]
+    if missing:
+        return [f"{rel}: {{{{#{kind} {spec}}}}}: {file_part} has no {' or '.join(missing)}"]
+    return []
+
+
+def check_link(md_path, rel, target):
+    parts = urlsplit(target)
+    if parts.scheme or target.startswith("#"):
+        return []
+    path = unquote(parts.path)
+    resolved = os.path.normpath(os.path.join(os.path.dirname(md_path), path))
+    if not os.path.exists(resolved):
+        return [f"{rel}: broken link ({target}): no {path}"]
+    return []
+
+
+class Page(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids = set()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("name"):
+            self.ids.add(attrs["name"])
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+
+
+def check_html(docs):
+    book = os.path.join(docs, "book")
+    pages = {}
+    for root, _, files in os.walk(book):
+        for name in files:
+            if name.endswith(".html"):
+                path = os.path.join(root, name)
+                page = Page()
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+                page.feed(text)
+                pages[os.path.normpath(path)] = (page, text)
+    problems = []
+    for path, (page, text) in sorted(pages.items()):
+        rel = os.path.relpath(path, book)
+        if rel in ("404.html", "print.html", "toc.html"):
+            continue
+        if "{{#" in text:
+            problems.append(f"{rel}: an mdBook directive was left unexpanded")
+        for href in page.links:
+            parts = urlsplit(href)
+            if parts.scheme or href.startswith("//"):
+                continue
+            target = path if not parts.path else os.path.normpath(os.path.join(os.path.dirname(path), unquote(parts.path)))
+            if os.path.isdir(target):
+                target = os.path.join(target, "index.html")
+            if not os.path.exists(target):
+                problems.append(f"{rel}: broken link {href}")
+                continue
+            if parts.fragment and target in pages and unquote(parts.fragment) not in pages[target][0].ids:
+                problems.append(f"{rel}: link {href}: no #{parts.fragment} on that page")
+    return problems
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in ("sources", "html"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    docs = sys.argv[2]
+    problems = check_sources(docs) if sys.argv[1] == "sources" else check_html(docs)
+    for problem in problems:
+        print(f"docs: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

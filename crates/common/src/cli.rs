@@ -47,7 +47,10 @@ pub fn input_lines(
         console.prompt();
         let mut line = String::new();
         match stdin.read_line(&mut line) {
-            Ok(0) => None,
+            Ok(0) => {
+                console.end_prompt();
+                None
+            }
             Ok(_) => Some(Ok(line.trim_end_matches(['\n', '\r']).to_owned())),
             Err(error) => Some(Err(error)),
         }

@@ -50,4 +50,11 @@ impl Console {
             let _ = write!(err, "{}> ", self.prefix).and_then(|()| err.flush());
         }
     }
+
+    /// Ends the prompt's line when input ends at a prompt (Ctrl-D), so the next line starts clean.
+    pub fn end_prompt(&self) {
+        if io::stdin().is_terminal() {
+            let _ = writeln!(io::stderr().lock());
+        }
+    }
 }

@@ -3,15 +3,24 @@
 use assert_cmd::cargo::cargo_bin_cmd;
 use common::testing::WAIT;
 
-#[test]
-fn demo_shows_both_sides_of_the_conversation_in_order() {
+/// Runs `tcp-echo demo ARGS…`, checks it ends well, and returns its stdout and stderr.
+fn demo(args: &[&str]) -> (String, String) {
     let output = cargo_bin_cmd!("tcp-echo")
         .arg("demo")
+        .args(args)
         .timeout(WAIT)
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn demo_shows_both_sides_of_the_conversation_in_order() {
+    let (stdout, _) = demo(&[]);
     let lines: Vec<&str> = stdout.lines().collect();
 
     // Every line belongs to one side.
@@ -62,13 +71,7 @@ fn demo_shows_both_sides_of_the_conversation_in_order() {
 
 #[test]
 fn demo_trace_shows_the_socket_calls() {
-    let output = cargo_bin_cmd!("tcp-echo")
-        .args(["demo", "--trace"])
-        .timeout(WAIT)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let (_, stderr) = demo(&["--trace"]);
     for call in [
         "[server] trace: socket(AF_INET, SOCK_STREAM)",
         "[server] trace: bind(127.0.0.1:0)",
@@ -96,14 +99,9 @@ fn no_subcommand_prints_usage_suggesting_demo() {
 
 #[test]
 fn the_books_demo_transcript_matches_a_real_run() {
-    let output = cargo_bin_cmd!("tcp-echo")
-        .arg("demo")
-        .timeout(WAIT)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    let (stdout, _) = demo(&[]);
     common::testing::assert_transcript(
-        &String::from_utf8(output.stdout).unwrap(),
+        &stdout,
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/demo.txt"),
     );
 }

@@ -1,4 +1,6 @@
 //! `tcp-echo demo`: what a student runs first.
+// In tests a panic is a failed test, with its message: unwrap is the clearest way to say so.
+#![allow(clippy::unwrap_used)]
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use common::testing::WAIT;

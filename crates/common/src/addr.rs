@@ -14,6 +14,21 @@ pub const ADDR_FORMS: &str =
     "HOST:PORT, [IPV6]:PORT, PORT (meaning 127.0.0.1:PORT) or :PORT (meaning all interfaces)";
 
 /// A host and a port, as given on the command line.
+///
+/// ```
+/// use common::Addr;
+///
+/// let addr: Addr = "8899".parse()?;
+/// assert_eq!(addr.to_string(), "127.0.0.1:8899");
+/// let every_interface: Addr = ":7788".parse()?;
+/// assert_eq!(every_interface.to_string(), "0.0.0.0:7788");
+/// let error = "127.0.0.1:99999".parse::<Addr>().unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     r#"invalid port "99999" in "127.0.0.1:99999": ports are 0–65535"#
+/// );
+/// # Ok::<(), common::addr::AddrError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Addr {
     host: Host,

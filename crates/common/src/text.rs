@@ -9,6 +9,18 @@ use std::str::FromStr;
 pub const COMMON_LABELS: &str = "utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252";
 
 /// A text encoding usable in both directions, chosen by a WHATWG label (`utf-8`, `gbk`, …).
+///
+/// ```
+/// use common::Encoding;
+///
+/// let gbk: Encoding = "gbk".parse()?;
+/// assert_eq!(gbk.encode("你好").unwrap(), [0xc4, 0xe3, 0xba, 0xc3]);
+/// assert_eq!(
+///     Encoding::UTF_8.display(&[0xc4, 0xe3, 0xba, 0xc3, b'\n']),
+///     "<4 bytes not valid UTF-8: c4 e3 ba c3> (valid GBK: try --encoding gbk)"
+/// );
+/// # Ok::<(), common::text::UnknownEncoding>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Encoding(&'static encoding_rs::Encoding);
 

@@ -45,7 +45,14 @@ impl Running {
             seen: Vec::new(),
             stderr,
         };
-        let first = running.next_line();
+        let first = match running.lines.recv_timeout(WAIT) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => running.fail("no address line within the time limit"),
+            Err(RecvTimeoutError::Disconnected) => {
+                running.fail("the program exited before printing its address")
+            }
+        };
+        running.seen.push(first.clone());
         let addr = first
             .strip_prefix("listening on ")
             .or_else(|| first.strip_prefix("bound to "))
@@ -126,7 +133,15 @@ impl Running {
         }
     }
 
-    fn fail(&self, what: &str) -> ! {
+    fn fail(&mut self, what: &str) -> ! {
+        // If the program has exited, give the collector a moment to read its last words.
+        for _ in 0..20 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                thread::sleep(Duration::from_millis(100));
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
         panic!(
             "{what}\nstdout so far: {:#?}\nstderr so far: {}",
             self.seen,

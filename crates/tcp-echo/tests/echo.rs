@@ -41,6 +41,19 @@ fn client_reads_lines_from_stdin_crlf_included() {
 }
 
 #[test]
+fn lines_ending_in_crlf_are_shown_without_it_and_echoed_as_sent() {
+    // Windows clients (nc, PowerShell) end lines with \r\n.
+    let mut server = server(&[]);
+    let mut stream = connect(server.addr());
+    stream.write_all(b"from windows\r\n").unwrap();
+    let mut echo = [0u8; 14];
+    stream.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"from windows\r\n");
+    let line = server.wait_for("received from");
+    assert!(line.ends_with(": from windows"), "{line:?}");
+}
+
+#[test]
 fn upper_replies_in_upper_case() {
     let server = server(&["--upper"]);
     client(

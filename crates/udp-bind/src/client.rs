@@ -45,6 +45,7 @@ pub struct Options {
     pub trace: TraceArg,
 }
 
+// ANCHOR: run
 /// `udp-bind client`: send each message as one datagram and print the reply. Returns the
 /// address the socket was bound to (by `--bind` or by the OS), if it ever was.
 pub fn run(options: &Options, console: Console) -> anyhow::Result<Option<SocketAddr>> {
@@ -82,6 +83,7 @@ pub fn run(options: &Options, console: Console) -> anyhow::Result<Option<SocketA
     }
     Ok(bound)
 }
+// ANCHOR_END: run
 
 /// The server's address, in the family the client's socket will have: a host name such as
 /// `localhost` may stand for an IPv6 and an IPv4 address, and one socket speaks only one.

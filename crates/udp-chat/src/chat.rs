@@ -148,27 +148,34 @@ impl Chat {
             self.console.trace(format_args!(
                 "recvfrom({BUFFER}) -> {size} bytes from {from}"
             ));
+            // Settled before the message shows, so that a reply typed right after it goes
+            // to this sender.
+            let new_peer = self.heard_from(from);
             // Bytes that are not valid text are shown as such: never fatal (seed 001's
             // decode('gbk') would crash the chat here).
             self.console.say(format_args!(
                 "received from {from}: {}",
                 self.encoding.display(&buffer[..size])
             ));
-            self.heard_from(from);
+            if new_peer {
+                self.console
+                    .say(format_args!("peer: {from} (the last to write to us)"));
+            }
             heard();
             self.console.prompt();
         }
     }
     // ANCHOR_END: receive
 
-    /// Without a chosen peer, replies go to whoever wrote last.
-    fn heard_from(&self, from: SocketAddr) {
+    /// Without a chosen peer, replies go to whoever wrote last. Returns whether that changed
+    /// the peer.
+    fn heard_from(&self, from: SocketAddr) -> bool {
         let mut peer = self.peer.lock().unwrap_or_else(PoisonError::into_inner);
-        if !peer.chosen && peer.addr != Some(from) {
+        let changed = !peer.chosen && peer.addr != Some(from);
+        if changed {
             peer.addr = Some(from);
-            self.console
-                .say(format_args!("peer: {from} (the last to write to us)"));
         }
+        changed
     }
 
     /// The sending thread: one line after another, until `/quit` or the end of input.

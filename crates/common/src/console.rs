@@ -25,16 +25,19 @@ impl Console {
 
     /// One line on stdout, flushed at once so tests and pipes see it immediately.
     pub fn say(&self, line: impl Display) {
-        // A closed stdout (`| head`) must not panic the program: the line is simply lost.
+        // One write per whole line, so that lines from two threads (or stdout and stderr
+        // sent to one terminal) never mix. A closed stdout (`| head`) must not panic the
+        // program: the line is simply lost.
+        let line = format!("{}{line}\n", self.prefix);
         let mut out = io::stdout().lock();
-        let _ = writeln!(out, "{}{line}", self.prefix).and_then(|()| out.flush());
+        let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
     }
 
     /// `trace: CALL` on stderr, when `--trace` is on: the socket call that just happened.
     pub fn trace(&self, call: impl Display) {
         if self.trace {
-            let mut err = io::stderr().lock();
-            let _ = writeln!(err, "{}trace: {call}", self.prefix);
+            let line = format!("{}trace: {call}\n", self.prefix);
+            let _ = io::stderr().lock().write_all(line.as_bytes());
         }
     }
 

@@ -63,6 +63,54 @@ impl Running {
         running
     }
 
+    /// Like [`Running::start`], but with stdin piped instead of empty: for interactive programs
+    /// such as a chat. Write the program's input lines to the returned handle; drop it to end
+    /// the input (what Ctrl-D does in a terminal).
+    pub fn start_with_stdin(mut command: Command) -> (Running, std::process::ChildStdin) {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let lines = spawn_line_reader(child.stdout.take().expect("stdout is piped"));
+        let stderr = spawn_collector(child.stderr.take().expect("stderr is piped"));
+        let mut running = Running {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            lines,
+            seen: Vec::new(),
+            stderr,
+        };
+        let first = running.next_line();
+        let addr = first
+            .strip_prefix("listening on ")
+            .or_else(|| first.strip_prefix("bound to "))
+            .unwrap_or_else(|| panic!("first line should announce the address, got {first:?}"));
+        running.addr = addr
+            .parse()
+            .unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
+        (running, stdin)
+    }
+
+    /// Waits until the program's stderr contains `text`, and returns all of stderr so far.
+    /// Stderr is read on its own thread, so a message may arrive a moment after the stdout line
+    /// that followed it.
+    pub fn wait_for_stderr(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let stderr = self.stderr();
+            if stderr.contains(text) {
+                return stderr;
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!("no {text:?} on stderr within the time limit"));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The address from the first line.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -7,6 +7,7 @@
 //! cargo run --release -p file-downloader --example raw_loopback -- FILE                # io::copy
 //! cargo run --release -p file-downloader --example raw_loopback -- FILE --send loop    # 64 KiB loop
 //! cargo run --release -p file-downloader --example raw_loopback -- FILE --recv-buffer 8192
+//! cargo run --release -p file-downloader --example raw_loopback -- FILE --save COPY     # sink writes COPY
 //! ```
 //!
 //! It prints one line: `raw loopback (send=copy, recv-buffer=65536): N bytes in T s (R MB/s)`.
@@ -23,6 +24,7 @@ fn main() -> io::Result<()> {
     let mut path = None;
     let mut send = String::from("copy");
     let mut recv_buffer = 64 * 1024;
+    let mut save = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--send" => send = args.next().expect("--send copy|loop"),
@@ -32,6 +34,7 @@ fn main() -> io::Result<()> {
                     .and_then(|n| n.parse().ok())
                     .expect("--recv-buffer BYTES")
             }
+            "--save" => save = Some(args.next().expect("--save PATH")),
             _ => path = Some(arg),
         }
     }
@@ -43,14 +46,22 @@ fn main() -> io::Result<()> {
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
+    let saved = save.clone();
     let sink = thread::spawn(move || -> io::Result<u64> {
         let (mut stream, _) = listener.accept()?;
+        // The sink forgets what it reads, or (--save) writes it to a file like a downloader.
+        let mut copy = saved.map(File::create).transpose()?;
         let mut buffer = vec![0u8; recv_buffer];
         let mut total = 0u64;
         loop {
             match stream.read(&mut buffer)? {
                 0 => return Ok(total),
-                n => total += n as u64,
+                n => {
+                    if let Some(copy) = &mut copy {
+                        copy.write_all(&buffer[..n])?;
+                    }
+                    total += n as u64
+                }
             }
         }
     });
@@ -79,8 +90,9 @@ fn main() -> io::Result<()> {
     let received = sink.join().expect("sink thread")?;
     let seconds = start.elapsed().as_secs_f64();
     assert_eq!(sent, received, "the sink must get every byte");
+    let saving = if save.is_some() { ", saved" } else { "" };
     println!(
-        "raw loopback (send={send}, recv-buffer={recv_buffer}): {received} bytes in {seconds:.2} s ({:.0} MB/s)",
+        "raw loopback (send={send}, recv-buffer={recv_buffer}{saving}): {received} bytes in {seconds:.2} s ({:.0} MB/s)",
         received as f64 / seconds / 1e6
     );
     Ok(())

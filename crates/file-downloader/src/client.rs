@@ -98,6 +98,16 @@ fn destination(name: &str, output: Option<&Path>) -> anyhow::Result<(PathBuf, Pa
     let Some(file_name) = path.file_name() else {
         bail!("cannot save to {}: not a file name", path.display());
     };
+    // Check the folder now: after the server's `OK` would be a poor time to find it missing.
+    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        bail!(
+            "cannot save to {}: no folder {}",
+            path.display(),
+            folder.display()
+        );
+    }
     let mut part_name = file_name.to_os_string();
     part_name.push(".part");
     let part = path.with_file_name(part_name);
@@ -114,18 +124,6 @@ fn download(options: &Options, name: &str, console: Console) -> anyhow::Result<(
         bail!(
             "{} already exists: add --force to replace it",
             path.display()
-        );
-    }
-    // Check the folder now: after the server's `OK` would be a poor time to find it missing.
-    if let Some(folder) = path
-        .parent()
-        .filter(|folder| !folder.as_os_str().is_empty())
-        && !folder.is_dir()
-    {
-        bail!(
-            "cannot save to {}: no folder {}",
-            path.display(),
-            folder.display()
         );
     }
     let offset = match fs::metadata(&part) {
@@ -166,6 +164,8 @@ fn download(options: &Options, name: &str, console: Console) -> anyhow::Result<(
         ));
     }
 
+    // ANCHOR_END: download
+    // ANCHOR: receive
     // ⑤ Receive into the temporary file. Only now does a file appear on disk: an `ERR` above
     // leaves nothing behind.
     let mut file = OpenOptions::new()
@@ -195,7 +195,9 @@ fn download(options: &Options, name: &str, console: Console) -> anyhow::Result<(
         );
     }
     console.trace(format_args!("received the body: {length} bytes"));
+    // ANCHOR_END: receive
 
+    // ANCHOR: save
     // ⑥ After the body the server closes: one more read must return 0. More bytes would mean
     // the header lied, and the file could not be trusted.
     let mut probe = [0u8; 1];
@@ -230,7 +232,7 @@ fn download(options: &Options, name: &str, console: Console) -> anyhow::Result<(
     ));
     Ok(())
 }
-// ANCHOR_END: download
+// ANCHOR_END: save
 
 /// Step ②: `TcpStream::connect_timeout`, trying each address a host name stands for.
 fn connect(options: &Options, console: Console) -> anyhow::Result<TcpStream> {

@@ -2,8 +2,9 @@
 # How fast is the file-downloader lesson? Downloads one file (1 GiB by default) over 127.0.0.1,
 # three runs each, and prints MB/s next to two yardsticks:
 #   - the raw loopback limit: the same file pushed into one TcpStream by std::io::copy and read
-#     by a sink, with no protocol and no disk write (examples/raw_loopback.rs), and the same with
-#     the lesson's 64 KiB read/write loop instead of io::copy;
+#     1 MiB at a time by a sink, with no protocol and no disk write (examples/raw_loopback.rs);
+#     the same with the server's 64 KiB read/write loop instead of io::copy; and that loop with
+#     the sink saving what it reads to a file, as any downloader must, in 64 KiB or 1 MiB writes;
 #   - the seed's Python downloader, fixed to loop over recv(1024) until the length is reached
 #     (scripts/seed_downloader.py client), against the same Rust server.
 # It also reports the peak memory (RSS) of the lesson's server and client.
@@ -73,7 +74,7 @@ port=${addr##*:}
 rate() { sed -n 's/.*(\([0-9.]*\) MB\/s).*/\1/p' | tail -1; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
-lesson=() raw_copy=() raw_loop=() python=() client_rss=()
+lesson=() raw_copy=() raw_loop=() raw_save64=() raw_save1m=() python=() client_rss=()
 for run in $(seq $runs); do
   echo "== run $run of $runs"
   out=$(timeout $limit /usr/bin/time -f 'rss_kib=%M' "$bin" client --connect "$addr" big.bin \
@@ -85,29 +86,39 @@ for run in $(seq $runs); do
   fi
   rm -f "$work/downloads/big.bin"
 
-  raw_copy+=("$(timeout $limit "$raw" "$file" --send copy | rate)")
-  raw_loop+=("$(timeout $limit "$raw" "$file" --send loop | rate)")
+  # The sink reads 1 MiB at a time, like the lesson's client.
+  raw_copy+=("$(timeout $limit "$raw" "$file" --send copy --recv-buffer 1048576 | rate)")
+  raw_loop+=("$(timeout $limit "$raw" "$file" --send loop --recv-buffer 1048576 | rate)")
+  for size in 65536 1048576; do
+    out=$(timeout $limit "$raw" "$file" --send loop --recv-buffer $size --save "$work/downloads/raw.bin" | rate)
+    if ((size == 65536)); then raw_save64+=("$out"); else raw_save1m+=("$out"); fi
+    rm -f "$work/downloads/raw.bin"
+  done
 
   out=$(cd "$work/downloads" && timeout $limit python3 "$repo/scripts/seed_downloader.py" client big.bin \
     --port "$port" --output big.bin)
   python+=("$(rate <<<"$out")")
   rm -f "$work/downloads/big.bin"
-  echo "   lesson ${lesson[-1]} MB/s, raw io::copy ${raw_copy[-1]}, raw 64 KiB loop ${raw_loop[-1]}, Python ${python[-1]}"
+  echo "   lesson ${lesson[-1]} MB/s, raw io::copy ${raw_copy[-1]}, raw 64 KiB loop ${raw_loop[-1]}, raw saved 64 KiB ${raw_save64[-1]}, 1 MiB ${raw_save1m[-1]}, Python ${python[-1]}"
 done
 server_rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
 
 m_lesson=$(median "${lesson[@]}")
 m_copy=$(median "${raw_copy[@]}")
 m_loop=$(median "${raw_loop[@]}")
+m_save64=$(median "${raw_save64[@]}")
+m_save1m=$(median "${raw_save1m[@]}")
 m_python=$(median "${python[@]}")
 max_client_rss=$(printf '%s\n' "${client_rss[@]}" | sort -g | tail -1)
 
 echo
-echo "| ${size_mib} MiB over 127.0.0.1 ($(nproc) CPUs) | run 1 | run 2 | run 3 | median MB/s |"
+echo "| ${size_mib} MiB over 127.0.0.1 ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)) | run 1 | run 2 | run 3 | median MB/s |"
 echo "|---|---|---|---|---|"
-echo "| raw loopback, std::io::copy (8 KiB) | ${raw_copy[0]} | ${raw_copy[1]} | ${raw_copy[2]} | $m_copy |"
-echo "| raw loopback, 64 KiB read/write loop | ${raw_loop[0]} | ${raw_loop[1]} | ${raw_loop[2]} | $m_loop |"
-echo "| file-downloader (server + client) | ${lesson[0]} | ${lesson[1]} | ${lesson[2]} | $m_lesson |"
+echo "| raw loopback: std::io::copy (8 KiB) into the socket, a sink reads 1 MiB at a time | ${raw_copy[0]} | ${raw_copy[1]} | ${raw_copy[2]} | $m_copy |"
+echo "| raw loopback: a 64 KiB read/write loop instead of io::copy | ${raw_loop[0]} | ${raw_loop[1]} | ${raw_loop[2]} | $m_loop |"
+echo "| raw loopback, 64 KiB loop, the sink saves the file in 64 KiB writes | ${raw_save64[0]} | ${raw_save64[1]} | ${raw_save64[2]} | $m_save64 |"
+echo "| raw loopback, 64 KiB loop, the sink saves the file in 1 MiB writes | ${raw_save1m[0]} | ${raw_save1m[1]} | ${raw_save1m[2]} | $m_save1m |"
+echo "| file-downloader: server sends 64 KiB, client saves 1 MiB at a time | ${lesson[0]} | ${lesson[1]} | ${lesson[2]} | $m_lesson |"
 echo "| Python client, recv(1024) loop | ${python[0]} | ${python[1]} | ${python[2]} | $m_python |"
 echo
 echo "peak RSS: server $((server_rss / 1024)) MiB, client $((max_client_rss / 1024)) MiB"

@@ -16,7 +16,7 @@ use common::net::{connect_error, is_timeout};
 use common::{Addr, Console};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::protocol::{CHUNK, Header, MAX_HEADER, Request};
+use crate::protocol::{Header, MAX_HEADER, RECEIVE_CHUNK, Request};
 
 /// `file-downloader client`: what to download, from where, to where.
 #[derive(Args, Clone, Debug)]
@@ -310,7 +310,7 @@ fn read_header(
 
 // ANCHOR: receive_body
 /// Step ⑤: write exactly `length` bytes to `file`: the ones that came with the header, then
-/// whatever each read brings, through one 64 KiB buffer.
+/// whatever each read brings, through one 1 MiB buffer.
 fn receive_body(
     stream: &mut TcpStream,
     file: &mut File,
@@ -329,10 +329,11 @@ fn receive_body(
     received += early.len() as u64;
     progress.inc(received);
 
-    let mut buffer = vec![0u8; CHUNK];
+    let mut buffer = vec![0u8; RECEIVE_CHUNK];
     while received < length {
         // Never ask for more than what is left: bytes after the body are not part of the file.
-        let wanted = usize::try_from(length - received).map_or(CHUNK, |left| left.min(CHUNK));
+        let wanted = usize::try_from(length - received)
+            .map_or(RECEIVE_CHUNK, |left| left.min(RECEIVE_CHUNK));
         let count = read_some(stream, &mut buffer[..wanted], timeout, "the file")
             .map_err(|error| cut(received, error))?;
         // recv returned 0: the server closed early. Seed 001 would save what it has and call it

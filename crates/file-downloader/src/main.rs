@@ -3,8 +3,9 @@
 //! What it shows: seed 001's 文件下载器 (the client names a file, the server sends it, the client
 //! saves it), done so that it works for any file: a length header frames the body, because a
 //! byte stream has no message boundaries; the server sends only files inside its `--root`;
-//! bodies stream through a 64 KiB buffer; the client saves to a temporary file and renames it
-//! only when every byte has arrived, and can resume an interrupted download.
+//! bodies stream through fixed buffers (64 KiB to send, 1 MiB to receive and save), whatever
+//! the file's size; the client saves to a temporary file and renames it only when every byte
+//! has arrived, and can resume an interrupted download.
 //!
 //! Seed: 001 §5.7 (文件下载器, the server on port 7890). Its client reads the file with one
 //! `recv(1024)`, so every file over 1 KiB arrives cut, and nothing tells the user.

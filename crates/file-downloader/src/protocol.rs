@@ -21,10 +21,15 @@ pub const MAX_NAME: usize = 1024;
 /// The longest `OK <length>` / `ERR <reason>` line the client reads.
 pub const MAX_HEADER: usize = 1024;
 
-/// Both sides move file bodies through a buffer of this size: big enough that a 1 GiB file
-/// takes 16,384 reads and sends rather than 131,072 (std::io::copy's 8 KiB), small enough that
-/// a 4 GiB file costs no more memory than a 4 KiB one.
-pub const CHUNK: usize = 64 * 1024;
+/// The server sends file bodies through a buffer of this size: 16,384 reads and sends for a
+/// 1 GiB file rather than std::io::copy's 131,072 (it uses 8 KiB), and a 4 GiB file costs no
+/// more memory than a 4 KiB one. (Measured: a bigger one sends no faster.)
+pub const SEND_CHUNK: usize = 64 * 1024;
+
+/// The client receives into a buffer of this size and writes it to the file in one call. Here
+/// the size shows: writing the file is the costly half of a download, and 1 MiB writes made a
+/// 1 GiB download over 127.0.0.1 about 40% faster than 64 KiB ones (see the chapter).
+pub const RECEIVE_CHUNK: usize = 1024 * 1024;
 
 // ANCHOR: request
 /// What a client asks for.

@@ -19,7 +19,7 @@ use common::net::{bind_error, is_timeout};
 use common::{Addr, Console, Encoding};
 
 use crate::paths;
-use crate::protocol::{CHUNK, MAX_REQUEST, Refusal, Request};
+use crate::protocol::{MAX_REQUEST, Refusal, Request, SEND_CHUNK};
 
 /// A client that stops reading for this long, while we send to it, is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -82,9 +82,10 @@ pub fn serve(
 ) -> anyhow::Result<()> {
     let root = Arc::new(root);
     let active = Arc::new(AtomicUsize::new(0));
+    let turning_away = Arc::new(AtomicUsize::new(0));
     let limit = usize::from(options.max_clients);
     loop {
-        let (mut stream, peer) = match listener.accept() {
+        let (stream, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(error) => {
                 // A client that reset before we accepted it, or too many open files: not a
@@ -96,13 +97,8 @@ pub fn serve(
         };
         console.trace(format_args!("accept() -> {peer}"));
 
-        let slot = Slot::take(&active, limit);
-        let Some(slot) = slot else {
-            let refusal = Refusal::Busy { limit };
-            console.say(format_args!("refused a request from {peer}: {refusal}"));
-            // A short line into an empty send buffer: this write does not block.
-            let _ = stream.write_all(format!("ERR {refusal}\n").as_bytes());
-            let _ = stream.shutdown(Shutdown::Write);
+        let Some(slot) = Slot::take(&active, limit) else {
+            turn_away(stream, peer, limit, &turning_away, console);
             continue;
         };
         let root = Arc::clone(&root);
@@ -122,6 +118,27 @@ pub fn serve(
     }
 }
 // ANCHOR_END: accept_loop
+
+/// Past `--max-clients`: `ERR busy`, on a short-lived thread because `refuse` waits up to a
+/// second for the client to close. Past as many of those again, the connection is just closed.
+fn turn_away(
+    stream: TcpStream,
+    peer: SocketAddr,
+    limit: usize,
+    turning_away: &Arc<AtomicUsize>,
+    console: Console,
+) {
+    let refusal = Refusal::Busy { limit };
+    console.say(format_args!("refused a request from {peer}: {refusal}"));
+    let Some(slot) = Slot::take(turning_away, limit) else {
+        return; // dropping `stream` closes it
+    };
+    let _ = thread::Builder::new().spawn(move || {
+        let _slot = slot;
+        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+        let _ = refuse(stream, &refusal, console);
+    });
+}
 
 /// One of the `--max-clients` places; dropping it frees the place.
 struct Slot(Arc<AtomicUsize>);
@@ -284,7 +301,7 @@ fn send_file(
 
     // take(length): even if the file grows meanwhile, we send what the header promised.
     let mut body = file.take(length);
-    let mut buffer = vec![0u8; CHUNK];
+    let mut buffer = vec![0u8; SEND_CHUNK];
     let mut sent = 0u64;
     let mut sends = 0u64;
     while sent < length {
@@ -307,7 +324,7 @@ fn send_file(
         sends += 1;
     }
     console.trace(format_args!(
-        "sent the body: {sends} × (read, sendall) of up to {CHUNK} bytes"
+        "sent the body: {sends} × (read, sendall) of up to {SEND_CHUNK} bytes"
     ));
     match offset {
         0 => console.say(format_args!("sent {name} ({length} bytes) to {peer}")),

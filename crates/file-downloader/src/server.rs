@@ -1,0 +1,398 @@
+//! The file server, in steps: ① bind and listen, ② accept and hand the client to its own thread,
+//! ③ read one request line (at most 4 KiB, within a few seconds), ④ find the file inside the
+//! root, ⑤ send `OK <length>` and the bytes, 64 KiB at a time, or `ERR <reason>`, ⑥ close.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use common::cli::{TraceArg, parse_seconds};
+use common::framing::Pending;
+use common::net::{bind_error, is_timeout};
+use common::{Addr, Console, Encoding};
+
+use crate::paths;
+use crate::protocol::{MAX_REQUEST, Refusal, Request, SEND_CHUNK};
+
+/// A client that stops reading for this long, while we send to it, is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After an `ERR`, how long we wait for the client to close before we do.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// `file-downloader server`: where to listen and what to serve.
+#[derive(Args, Clone, Debug)]
+pub struct Options {
+    /// Where to listen: HOST:PORT, [IPV6]:PORT, PORT or :PORT (all interfaces); port 0 lets the OS choose
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7890")]
+    pub listen: Addr,
+
+    /// Serve the files under this directory, and nothing outside it
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+
+    /// Close connections that send no complete request within this many seconds
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    pub request_timeout: Duration,
+
+    /// Serve at most this many clients at once; more get `ERR busy`
+    #[arg(long, value_name = "N", default_value = "32",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_clients: u16,
+
+    #[command(flatten)]
+    pub trace: TraceArg,
+}
+
+/// `file-downloader server`: check the root, listen, serve until stopped.
+pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
+    let root = paths::open_root(&options.root)?;
+    let addr = options.listen.resolve_one()?;
+    let listener = listen(addr, console)?;
+    console.say(format_args!("serving files from {}", root.display()));
+    serve(listener, root, options, console)
+}
+
+/// Step ①: bind and listen. (The tcp-echo lesson makes each call separately; here the one-line
+/// shorthand does socket, bind and listen(128).) Prints `listening on ADDR`.
+pub fn listen(addr: SocketAddr, console: Console) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(addr).map_err(|error| bind_error(addr, error))?;
+    console.trace(format_args!("bind({addr}) and listen(128)"));
+    let bound = listener.local_addr().context("getsockname()")?;
+    console.say(format_args!("listening on {bound}"));
+    Ok(listener)
+}
+
+// ANCHOR: accept_loop
+/// Step ②, forever: accept a client and serve it on a thread of its own, so that a slow
+/// download, or a client that never says what it wants, holds up nobody else. At most
+/// `--max-clients` threads at once: each costs memory, and a flood must not take them all.
+pub fn serve(
+    listener: TcpListener,
+    root: PathBuf,
+    options: &Options,
+    console: Console,
+) -> anyhow::Result<()> {
+    let root = Arc::new(root);
+    let active = Arc::new(AtomicUsize::new(0));
+    let turning_away = Arc::new(AtomicUsize::new(0));
+    let limit = usize::from(options.max_clients);
+    loop {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // A client that reset before we accepted it, or too many open files: not a
+                // reason to stop. Pause so that a lasting error cannot spin the loop.
+                console.say(format_args!("accept() failed: {error}; still listening"));
+                thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        console.trace(format_args!("accept() -> {peer}"));
+
+        let Some(slot) = Slot::take(&active, limit) else {
+            turn_away(stream, peer, limit, &turning_away, console);
+            continue;
+        };
+        let root = Arc::clone(&root);
+        let request_timeout = options.request_timeout;
+        let spawned = thread::Builder::new()
+            .name(format!("client {peer}"))
+            .spawn(move || {
+                let _slot = slot; // handed back when this client is done
+                if let Err(error) = serve_client(stream, peer, &root, request_timeout, console) {
+                    // One failing client is logged; the others go on.
+                    console.say(format_args!("connection with {peer} failed: {error}"));
+                }
+            });
+        if let Err(error) = spawned {
+            console.say(format_args!("cannot start a thread for {peer}: {error}"));
+        }
+    }
+}
+// ANCHOR_END: accept_loop
+
+/// Past `--max-clients`: `ERR busy`, on a short-lived thread because `refuse` waits up to a
+/// second for the client to close. Past as many of those again, the connection is just closed.
+fn turn_away(
+    stream: TcpStream,
+    peer: SocketAddr,
+    limit: usize,
+    turning_away: &Arc<AtomicUsize>,
+    console: Console,
+) {
+    let refusal = Refusal::Busy { limit };
+    console.say(format_args!("refused a request from {peer}: {refusal}"));
+    let Some(slot) = Slot::take(turning_away, limit) else {
+        return; // dropping `stream` closes it
+    };
+    let _ = thread::Builder::new().spawn(move || {
+        let _slot = slot;
+        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+        let _ = refuse(stream, &refusal, console);
+    });
+}
+
+/// One of the `--max-clients` places; dropping it frees the place.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(active: &Arc<AtomicUsize>, limit: usize) -> Option<Slot> {
+        active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(Arc::clone(active)))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+// ANCHOR: serve_client
+/// Steps ③ to ⑥ for one client.
+fn serve_client(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    root: &Path,
+    request_timeout: Duration,
+    console: Console,
+) -> io::Result<()> {
+    // A client that stops reading must not block us in write_all forever.
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+
+    // ③ One request line.
+    let line = match read_request(&mut stream, request_timeout, console)? {
+        Incoming::Line(line) => line,
+        Incoming::Closed => {
+            console.say(format_args!(
+                "{peer} closed the connection without a request"
+            ));
+            return Ok(());
+        }
+        Incoming::Refused(refusal) => {
+            console.say(format_args!("refused a request from {peer}: {refusal}"));
+            return refuse(stream, &refusal, console);
+        }
+    };
+    console.say(format_args!("received from {peer}: {}", shown(&line)));
+
+    match Request::parse(&line) {
+        // ④ Find the file; ⑤ send it.
+        Ok(Request::Get { name, offset }) => match open(root, &name, offset) {
+            Ok((file, length)) => send_file(stream, peer, &name, file, offset, length, console),
+            Err(refusal) => {
+                console.say(format_args!(
+                    "refused {} from {peer}: {refusal}",
+                    quoted(&name)
+                ));
+                refuse(stream, &refusal, console)
+            }
+        },
+        Ok(Request::List) => send_list(stream, peer, root, console),
+        Err(refusal) => {
+            console.say(format_args!("refused a request from {peer}: {refusal}"));
+            refuse(stream, &refusal, console)
+        }
+    }
+    // ⑥ close(): `stream` is dropped here; the client's last read returns 0.
+}
+// ANCHOR_END: serve_client
+
+/// What arrived before the request line was complete.
+enum Incoming {
+    /// The request, without its `\n`.
+    Line(Vec<u8>),
+    /// The client closed without sending anything.
+    Closed,
+    /// Too long, or too slow.
+    Refused(Refusal),
+}
+
+// ANCHOR: read_request
+/// Step ③: read until `\n`, but never more than `MAX_REQUEST` bytes and never longer than
+/// `limit` in total. The limit covers the whole line, not each read: otherwise a client that
+/// sends one byte every few seconds would hold its thread for hours.
+fn read_request(stream: &mut TcpStream, limit: Duration, console: Console) -> io::Result<Incoming> {
+    let deadline = Instant::now() + limit;
+    let mut pending = Pending::default();
+    let mut chunk = [0u8; 1024];
+    loop {
+        if let Some(line) = pending.take_line(MAX_REQUEST) {
+            return Ok(match line.strip_suffix(b"\n") {
+                Some(request) => Incoming::Line(request.to_vec()),
+                // MAX_REQUEST bytes and still no newline.
+                None => Incoming::Refused(Refusal::RequestTooLong),
+            });
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Incoming::Refused(too_slow(limit)));
+        }
+        stream.set_read_timeout(Some(left))?;
+        let received = match stream.read(&mut chunk) {
+            Ok(received) => received,
+            Err(error) if is_timeout(&error) => return Ok(Incoming::Refused(too_slow(limit))),
+            Err(error) => return Err(error),
+        };
+        console.trace(format_args!("recv(1024) -> {received} bytes"));
+        if received == 0 {
+            // The client closed its sending side: a last line without `\n` still counts
+            // (`printf 'LIST' | nc -N …`).
+            return Ok(pending.take_rest().map_or(Incoming::Closed, Incoming::Line));
+        }
+        pending.push(&chunk[..received]);
+    }
+}
+// ANCHOR_END: read_request
+
+fn too_slow(limit: Duration) -> Refusal {
+    Refusal::TooSlow {
+        seconds: limit.as_secs_f64(),
+    }
+}
+
+/// Step ④: the file for `GET name offset`, positioned at `offset`, and how many bytes to send.
+fn open(root: &Path, name: &str, offset: u64) -> Result<(File, u64), Refusal> {
+    let path = paths::resolve(root, name)?;
+    let cannot_read = |error: io::Error| Refusal::CannotRead(error.kind());
+    let mut file = File::open(path).map_err(cannot_read)?;
+    // The size of the file we opened, not of whatever the name points to a moment later.
+    let size = file.metadata().map_err(cannot_read)?.len();
+    if offset > size {
+        return Err(Refusal::OffsetPastTheEnd { offset, size });
+    }
+    file.seek(SeekFrom::Start(offset)).map_err(cannot_read)?;
+    Ok((file, size - offset))
+}
+
+// ANCHOR: send_file
+/// Step ⑤: the header, then the body through one fixed 64 KiB buffer. Memory use does not grow
+/// with the file: a 4 GiB file costs what a 4 KiB one does. (Seed 001's server reads the whole
+/// file into memory first.)
+fn send_file(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    name: &str,
+    file: File,
+    offset: u64,
+    length: u64,
+    console: Console,
+) -> io::Result<()> {
+    // The header is the framing: the client knows exactly how many bytes make the whole file.
+    let header = format!("OK {length}\n");
+    stream.write_all(header.as_bytes())?;
+    console.trace(format_args!(
+        "sendall({} bytes) -> {}",
+        header.len(),
+        header.trim_end()
+    ));
+
+    // take(length): even if the file grows meanwhile, we send what the header promised.
+    let mut body = file.take(length);
+    let mut buffer = vec![0u8; SEND_CHUNK];
+    let mut sent = 0u64;
+    let mut sends = 0u64;
+    while sent < length {
+        let read = body.read(&mut buffer)?;
+        if read == 0 {
+            // The file shrank after we measured it: the client will see a short body.
+            console.say(format_args!(
+                "{name} shrank while being sent: sent {sent} of {length} bytes to {peer}"
+            ));
+            return Ok(());
+        }
+        if let Err(error) = stream.write_all(&buffer[..read]) {
+            // The client went away (or stopped reading for WRITE_TIMEOUT). Log it, go on.
+            console.say(format_args!(
+                "{peer} left after {sent} of {length} bytes of {name}: {error}"
+            ));
+            return Ok(());
+        }
+        sent += read as u64;
+        sends += 1;
+    }
+    console.trace(format_args!(
+        "sent the body: {sends} × (read, sendall) of up to {SEND_CHUNK} bytes"
+    ));
+    match offset {
+        0 => console.say(format_args!("sent {name} ({length} bytes) to {peer}")),
+        _ => console.say(format_args!(
+            "sent {name} ({length} bytes from byte {offset}) to {peer}"
+        )),
+    }
+    Ok(())
+}
+// ANCHOR_END: send_file
+
+/// `LIST`: one `<size>\t<name>\n` line per file, framed like a file: `OK <length>` first.
+fn send_list(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    root: &Path,
+    console: Console,
+) -> io::Result<()> {
+    let files = paths::list(root);
+    let listing: String = files
+        .iter()
+        .map(|(size, name)| format!("{size}\t{name}\n"))
+        .collect();
+    stream.write_all(format!("OK {}\n", listing.len()).as_bytes())?;
+    stream.write_all(listing.as_bytes())?;
+    console.say(format_args!("listed {} files for {peer}", files.len()));
+    Ok(())
+}
+
+/// Sends `ERR <reason>` and closes gently: stop sending, then let the client read the line and
+/// close first. Closing while the client's request is still unread would make the kernel
+/// answer with a reset (RST), and the client might lose the `ERR` line with it.
+fn refuse(mut stream: TcpStream, refusal: &Refusal, console: Console) -> io::Result<()> {
+    stream.write_all(format!("ERR {refusal}\n").as_bytes())?;
+    console.trace(format_args!("sendall(ERR {refusal})"));
+    stream.shutdown(Shutdown::Write)?;
+    stream.set_read_timeout(Some(LINGER))?;
+    let deadline = Instant::now() + LINGER;
+    let mut rest = [0u8; 4096];
+    // Read and forget until the client closes, for at most LINGER.
+    while Instant::now() < deadline && matches!(stream.read(&mut rest), Ok(n) if n > 0) {}
+    Ok(())
+}
+
+/// A request line as the log shows it: decoded, control characters escaped, cut short if long.
+fn shown(line: &[u8]) -> String {
+    let text: String = Encoding::UTF_8
+        .display(line)
+        .chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect();
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], line.len()),
+        None => text,
+    }
+}
+
+/// How many characters of a name or a request the log shows.
+const SHOWN: usize = 80;
+
+/// A name as the log shows it: quoted with escapes (so that control characters cannot forge log
+/// lines), and cut short if very long.
+fn quoted(name: &str) -> String {
+    match name.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{:?}… ({} bytes)", &name[..end], name.len()),
+        None => format!("{name:?}"),
+    }
+}

@@ -100,7 +100,7 @@ pub fn listen(
     // TIME_WAIT on it. Without it, a server that closed connections first cannot start again
     // for a minute or so. It does not end TIME_WAIT, and on Linux and macOS it does not let two
     // servers listen on one port. On Windows it would (another program could take the port
-    // over), so it stays off there; Windows lets a server bind over TIME_WAIT anyway.
+    // over), so it stays off there, as in std's TcpListener::bind.
     #[cfg(not(windows))]
     if reuse_address {
         socket

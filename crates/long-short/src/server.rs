@@ -1,0 +1,425 @@
+//! The echo server both kinds of client talk to. Seed 001 §5.8 tells both patterns from the
+//! client's side; the server does not need to know which one a client uses: it answers every
+//! request line on a connection, one or many, until the client closes.
+//!
+//! Where the threads come from matters as much as the network. `--threads pool` (the default)
+//! starts its workers before any client comes, each waiting in accept(); `--threads spawn`
+//! starts a new thread for every connection, after accept(), while the client waits.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use common::cli::{TraceArg, parse_seconds};
+use common::framing::Pending;
+use common::net::{bind_error, is_timeout};
+use common::{Addr, Console, Encoding};
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// The longest request line, newline included. A longer one gets an error line and the
+/// connection is closed: a client must not make the server buffer without limit.
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+/// A client that stops reading its replies for this long, while we write to it, is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After refusing a request, how long we read and discard what the client still sends.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Where a connection's thread comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Threads {
+    /// Workers started in advance, each waiting in accept()
+    Pool,
+    /// A new thread for every connection, started after accept()
+    Spawn,
+}
+
+/// `long-short server`: where to listen and how to run the connections.
+#[derive(Args, Clone, Debug)]
+pub struct Options {
+    /// Where to listen: HOST:PORT, [IPV6]:PORT, PORT or :PORT (all interfaces); port 0 lets the OS choose
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+    pub listen: Addr,
+
+    /// Where each connection's thread comes from: a pool started in advance, or spawned per connection
+    #[arg(long, value_enum, default_value = "pool")]
+    pub threads: Threads,
+
+    /// How many pool workers wait in accept(); while all are busy, more are started
+    #[arg(long, value_name = "N", default_value = "8",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: u16,
+
+    /// Close a connection that sends nothing for this many seconds
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds)]
+    pub idle: Duration,
+
+    /// Leave SO_REUSEADDR off, to watch a restarted server fail to bind while TIME_WAIT lasts
+    #[arg(long)]
+    pub no_reuseaddr: bool,
+
+    /// Print every connection and every request (slow: printing costs more than answering)
+    #[arg(long)]
+    pub verbose: bool,
+
+    #[command(flatten)]
+    pub trace: TraceArg,
+}
+
+/// `long-short server`: listen, report once a second, serve until stopped.
+pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
+    let addr = options.listen.resolve_one()?;
+    let listener = listen(addr, !options.no_reuseaddr, console)?;
+    let server = Arc::new(Server::new(listener, options.clone(), console));
+    let reporter = Arc::clone(&server);
+    thread::Builder::new()
+        .name("report".into())
+        .spawn(move || reporter.report_every_second())
+        .context("starting the reporting thread")?;
+    server.serve()
+}
+
+// ANCHOR: listen
+/// socket, bind, listen(128), as in the tcp-echo lesson. Prints `listening on ADDR`.
+pub fn listen(
+    addr: SocketAddr,
+    reuse_address: bool,
+    console: Console,
+) -> anyhow::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .context("creating a TCP socket")?;
+    console.trace("socket(SOCK_STREAM)");
+
+    // SO_REUSEADDR: bind the port although connections of this server's last run still sit in
+    // TIME_WAIT on it. Without it, a server that closed connections first cannot start again
+    // for a minute or so. It does not end TIME_WAIT, and on Linux and macOS it does not let two
+    // servers listen on one port. On Windows it would (another program could take the port
+    // over), so it stays off there, as in std's TcpListener::bind.
+    #[cfg(not(windows))]
+    if reuse_address {
+        socket
+            .set_reuse_address(true)
+            .context("setting SO_REUSEADDR")?;
+        console.trace("setsockopt(SO_REUSEADDR, 1)");
+    }
+    #[cfg(windows)]
+    let _ = reuse_address;
+
+    socket
+        .bind(&addr.into())
+        .map_err(|error| bind_error(addr, error))?;
+    console.trace(format_args!("bind({addr})"));
+    socket.listen(128).context("listen(128)")?;
+    console.trace("listen(128)");
+
+    let listener = TcpListener::from(socket);
+    let bound = listener.local_addr().context("getsockname()")?;
+    console.say(format_args!("listening on {bound}"));
+    Ok(listener)
+}
+// ANCHOR_END: listen
+
+/// What every connection's thread shares: the listening socket, the settings, the counters.
+pub struct Server {
+    listener: TcpListener,
+    options: Options,
+    console: Console,
+    /// What happened so far, for the report and the demo.
+    pub stats: Stats,
+    /// Pool workers waiting in accept() now (or on their way back to it).
+    idle_workers: AtomicUsize,
+}
+
+/// Counters the connection threads update and the report reads.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Connections accepted.
+    pub connections: AtomicU64,
+    /// Request lines received (each one answered right after).
+    pub requests: AtomicU64,
+    /// Connections open now.
+    pub open: AtomicU64,
+}
+
+/// How a connection ended without an error.
+enum Ending {
+    /// The client closed it, after this many requests.
+    ClosedByClient(u64),
+    /// The client sent nothing for `--idle` seconds.
+    Idle,
+    /// The client sent a line over [`MAX_REQUEST`] bytes.
+    Refused,
+}
+
+impl Server {
+    /// A server on `listener`, not serving yet.
+    pub fn new(listener: TcpListener, options: Options, console: Console) -> Self {
+        Server {
+            listener,
+            options,
+            console,
+            stats: Stats::default(),
+            idle_workers: AtomicUsize::new(0),
+        }
+    }
+
+    /// Serves forever, with the threads `--threads` asks for.
+    pub fn serve(self: &Arc<Self>) -> anyhow::Result<()> {
+        match self.options.threads {
+            Threads::Pool => self.serve_with_pool(),
+            Threads::Spawn => self.serve_with_spawn(),
+        }
+    }
+
+    // ANCHOR: spawn
+    /// `--threads spawn`: this thread accepts; every connection then gets a new thread of its
+    /// own. Creating it (a stack to map, a thread for the kernel to set up and schedule) happens
+    /// after accept(), while the client waits for its reply: a short connection pays for it
+    /// every time.
+    fn serve_with_spawn(self: &Arc<Self>) -> anyhow::Result<()> {
+        loop {
+            let (stream, peer) = match self.listener.accept() {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    self.accept_failed(&error);
+                    continue;
+                }
+            };
+            let server = Arc::clone(self);
+            // thread::spawn panics when the system refuses another thread; Builder says so.
+            if let Err(error) = thread::Builder::new().spawn(move || server.handle(stream, peer)) {
+                // The connection went into the closure: it is closed as the closure is dropped.
+                self.console.say(format_args!(
+                    "cannot start a thread for {peer}: {error}; its connection is closed"
+                ));
+            }
+        }
+    }
+    // ANCHOR_END: spawn
+
+    // ANCHOR: pool
+    /// `--threads pool`: the workers start now, before any client comes, and each one waits in
+    /// accept() on the same listening socket. The kernel hands each new connection to one of
+    /// them: no thread is created while a client waits.
+    fn serve_with_pool(self: &Arc<Self>) -> anyhow::Result<()> {
+        for _ in 0..self.options.workers {
+            self.start_worker()
+                .context("starting the pool's worker threads")?;
+        }
+        // From now on the workers do everything; this thread only keeps the process alive.
+        loop {
+            thread::park();
+        }
+    }
+
+    /// One worker's life: accept a connection, serve it until the client closes, repeat.
+    fn worker(self: Arc<Self>) {
+        loop {
+            // ④ accept(): the worker is running already and waits here for the next client.
+            let (stream, peer) = match self.listener.accept() {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    self.accept_failed(&error);
+                    continue;
+                }
+            };
+            // Busy now. Was it the last idle worker (all others hold long connections)? Then
+            // start one more, so that the next client still finds a worker in accept().
+            if self.idle_workers.fetch_sub(1, Ordering::SeqCst) == 1
+                && let Err(error) = self.start_worker()
+            {
+                self.console.say(format_args!(
+                    "cannot start another worker: {error}; new clients wait until one is free"
+                ));
+            }
+            self.handle(stream, peer);
+            // Idle again, unless `--workers` workers are idle already: then this extra one ends.
+            if self.idle_workers.fetch_add(1, Ordering::SeqCst) >= usize::from(self.options.workers)
+            {
+                self.idle_workers.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
+        }
+    }
+
+    /// Starts one more worker, counted as idle from the start.
+    fn start_worker(self: &Arc<Self>) -> io::Result<()> {
+        self.idle_workers.fetch_add(1, Ordering::SeqCst);
+        let server = Arc::clone(self);
+        match thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || server.worker())
+        {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                self.idle_workers.fetch_sub(1, Ordering::SeqCst);
+                Err(error)
+            }
+        }
+    }
+    // ANCHOR_END: pool
+
+    /// Such as a client that reset before we accepted it, or too many open files: not a reason
+    /// to stop serving. Pause, so that a lasting error cannot spin the loop.
+    fn accept_failed(&self, error: &io::Error) {
+        self.console
+            .say(format_args!("accept() failed: {error}; still listening"));
+        thread::sleep(Duration::from_millis(100));
+    }
+
+    /// One connection, from accept() to close(), whichever thread runs it.
+    fn handle(&self, stream: TcpStream, peer: SocketAddr) {
+        self.stats.connections.fetch_add(1, Ordering::Relaxed);
+        self.stats.open.fetch_add(1, Ordering::Relaxed);
+        self.console.trace(format_args!("accept() -> {peer}"));
+        if self.options.verbose {
+            self.console.say(format_args!("connection from {peer}"));
+        }
+        match self.serve_connection(stream, peer) {
+            Ok(Ending::ClosedByClient(requests)) if self.options.verbose => self.console.say(
+                format_args!("{peer} closed the connection after {requests} request(s)"),
+            ),
+            Ok(Ending::ClosedByClient(_)) => {}
+            Ok(Ending::Idle) => self.console.say(format_args!(
+                "{peer} sent nothing for {} s: connection closed",
+                self.options.idle.as_secs_f64()
+            )),
+            Ok(Ending::Refused) => self.console.say(format_args!(
+                "{peer} sent a request over {MAX_REQUEST} bytes: refused, connection closed"
+            )),
+            // One misbehaving client must not stop the server.
+            Err(error) => self
+                .console
+                .say(format_args!("connection with {peer} failed: {error}")),
+        }
+        self.console
+            .trace(format_args!("close() the socket of {peer}"));
+        self.stats.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    // ANCHOR: serve_connection
+    /// Seed 001 §5.8 from the server's side: answer each request line with its echo, for as
+    /// long as the client keeps the connection open, for one request (short) or many (long).
+    fn serve_connection(&self, mut stream: TcpStream, peer: SocketAddr) -> io::Result<Ending> {
+        // A long connection may rest between requests, but not forever: a client gone silent
+        // would hold a thread and a socket.
+        stream.set_read_timeout(Some(self.options.idle))?;
+        // A client that never reads its replies must not block us forever in write_all.
+        stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+        // Each reply leaves in one write and the client waits for it: Nagle's algorithm, which
+        // holds small segments back to merge them, could only add delay.
+        stream.set_nodelay(true)?;
+
+        let mut pending = Pending::default();
+        let mut chunk = [0u8; 16 * 1024];
+        let mut replies = Vec::new();
+        let mut requests = 0;
+        loop {
+            // ⑤ recv: whatever has arrived, which is not "one request": half of one, or several
+            // that the client sent back to back. Requests are framed by newline, not by recv.
+            let received = match stream.read(&mut chunk) {
+                Ok(count) => count,
+                Err(error) if is_timeout(&error) => return Ok(Ending::Idle),
+                Err(error) => return Err(error),
+            };
+            self.console
+                .trace(format_args!("recv({}) -> {received} bytes", chunk.len()));
+            // recv returned 0: the client closed its end, after one request or after many.
+            if received == 0 {
+                // Like `nc -N`, it may have closed only its sending half: answer a last line
+                // that has no newline.
+                if let Some(rest) = pending.take_rest() {
+                    requests += 1;
+                    self.stats.requests.fetch_add(1, Ordering::Relaxed);
+                    stream.write_all(&rest)?;
+                }
+                return Ok(Ending::ClosedByClient(requests));
+            }
+            pending.push(&chunk[..received]);
+
+            let mut refused = false;
+            while let Some(request) = pending.take_line(MAX_REQUEST) {
+                // MAX_REQUEST bytes and still no newline: refuse, rather than buffer on.
+                if request.last() != Some(&b'\n') {
+                    replies.extend_from_slice(
+                        format!(
+                            "error: request over {MAX_REQUEST} bytes; closing the connection\n"
+                        )
+                        .as_bytes(),
+                    );
+                    refused = true;
+                    break;
+                }
+                requests += 1;
+                self.stats.requests.fetch_add(1, Ordering::Relaxed);
+                if self.options.verbose {
+                    let text = request.strip_suffix(b"\n").unwrap_or(&request);
+                    let text = Encoding::UTF_8.display(text);
+                    self.console
+                        .say(format_args!("received from {peer}: {text}"));
+                }
+                replies.extend_from_slice(&request);
+            }
+            if !replies.is_empty() {
+                // ⑥ sendall: every answer to this recv in one write, one system call.
+                stream.write_all(&replies)?;
+                self.console
+                    .trace(format_args!("sendall({} bytes)", replies.len()));
+                replies.clear();
+            }
+            if refused {
+                close_gently(stream)?;
+                return Ok(Ending::Refused);
+            }
+        }
+    }
+    // ANCHOR_END: serve_connection
+
+    /// Once a second, if anything happened: how many requests and new connections there were.
+    fn report_every_second(&self) {
+        let (mut requests, mut connections) = (0, 0);
+        loop {
+            thread::sleep(Duration::from_secs(1));
+            let now_requests = self.stats.requests.load(Ordering::Relaxed);
+            let now_connections = self.stats.connections.load(Ordering::Relaxed);
+            if (now_requests, now_connections) != (requests, connections) {
+                self.console.say(format_args!(
+                    "last second: {} requests, {} new connections; {} open now",
+                    now_requests - requests,
+                    now_connections - connections,
+                    self.stats.open.load(Ordering::Relaxed)
+                ));
+            }
+            (requests, connections) = (now_requests, now_connections);
+        }
+    }
+}
+
+// ANCHOR: close_gently
+/// Closes a connection whose client may still be sending: first our sending half (the FIN
+/// goes after the error line), then read and discard what still comes, for a short while.
+/// Closing a socket that has unread data makes the kernel send RST instead of FIN, and an RST
+/// may destroy the error line before the client has read it. The server closes first here, so
+/// the server's side of this connection is the one that waits in TIME_WAIT.
+fn close_gently(mut stream: TcpStream) -> io::Result<()> {
+    stream.shutdown(Shutdown::Write)?;
+    let deadline = Instant::now() + LINGER;
+    let mut discard = [0u8; 16 * 1024];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+        match stream.read(&mut discard) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(error) if is_timeout(&error) => break,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: close_gently

@@ -1,0 +1,134 @@
+//! The server frames requests by newline, not by recv(), and clients that misbehave do not
+//! stop it.
+// The helpers below panic like the tests do: in a test, a panic is a failure.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::Shutdown;
+use std::time::Duration;
+
+use common::testing::{WAIT, connect};
+use support::{assert_counts, client, server};
+
+/// The server still answers a whole run after whatever a test did to it.
+fn assert_still_serving(addr: std::net::SocketAddr) {
+    let output = client(addr, &["--mode", "short", "--count", "5"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_counts(&output.stdout, &[("errors", "0")]);
+}
+
+#[test]
+fn two_requests_in_one_packet_get_two_replies() {
+    let mut server = server(&["--verbose"]);
+    let mut stream = connect(server.addr());
+    stream.set_nodelay(true).unwrap();
+    // One write: both lines leave in one segment and arrive in one recv.
+    stream.write_all(b"one\ntwo\n").unwrap();
+    let mut replies = [0u8; 8];
+    stream.read_exact(&mut replies).unwrap();
+    assert_eq!(&replies, b"one\ntwo\n");
+    server.wait_for(": one");
+    server.wait_for(": two");
+}
+
+#[test]
+fn a_request_split_over_two_writes_is_answered_once_whole() {
+    let server = server(&[]);
+    let mut stream = connect(server.addr());
+    stream.set_nodelay(true).unwrap();
+    stream.write_all(b"hal").unwrap();
+    // Half a request is not a request: no reply comes.
+    stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let waited = stream.read(&mut byte).unwrap_err();
+    assert!(
+        matches!(waited.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{waited:?}"
+    );
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.write_all(b"f\n").unwrap();
+    let mut reply = [0u8; 5];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"half\n");
+}
+
+#[test]
+fn clients_that_send_and_close_without_reading_do_not_disturb_the_server() {
+    let server = server(&[]);
+    for _ in 0..10 {
+        let mut stream = connect(server.addr());
+        // Big enough that the echo is still being written when the client is gone.
+        stream.write_all(&[b'x'; 60_000]).unwrap();
+        stream.write_all(b"\n").unwrap();
+    }
+    {
+        // And one that resets (linger 0: close sends RST), like a crashed client.
+        let stream = connect(server.addr());
+        socket2::SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        (&stream).write_all(b"never read this\n").unwrap();
+    }
+    assert_still_serving(server.addr());
+}
+
+#[test]
+fn an_over_long_request_is_refused_and_the_server_goes_on() {
+    let mut server = server(&[]);
+    let mut stream = connect(server.addr());
+    let mut request = vec![b'x'; 70_000];
+    request.push(b'\n');
+    stream.write_all(&request).unwrap();
+    // The error line, then the end of the stream: the server closed, cleanly.
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&reply),
+        "error: request over 65536 bytes; closing the connection\n"
+    );
+    // Our close ends the server's wait for the rest of what we might still send.
+    drop(stream);
+    server.wait_for("sent a request over 65536 bytes: refused, connection closed");
+    assert_still_serving(server.addr());
+}
+
+#[test]
+fn a_half_closed_client_gets_its_last_line_answered() {
+    // `printf last | nc -N`: a last line without newline, then the sending half closed.
+    let server = server(&[]);
+    let mut stream = connect(server.addr());
+    stream.write_all(b"first\nlast").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut replies = Vec::new();
+    stream.read_to_end(&mut replies).unwrap();
+    assert_eq!(replies, b"first\nlast");
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_the_idle_time() {
+    let mut server = server(&["--idle", "0.3"]);
+    let mut stream = connect(server.addr());
+    let mut byte = [0u8; 1];
+    // Read returns 0: the server closed it. (WAIT bounds this read if it never does.)
+    assert_eq!(stream.read(&mut byte).unwrap(), 0);
+    server.wait_for("sent nothing for 0.3 s: connection closed");
+    assert_still_serving(server.addr());
+}
+
+#[test]
+fn invalid_utf8_is_echoed_unchanged_and_shown_in_hex() {
+    let mut server = server(&["--verbose"]);
+    let mut stream = connect(server.addr());
+    // 你好 in GBK: not UTF-8.
+    stream.write_all(&[0xc4, 0xe3, 0xba, 0xc3, b'\n']).unwrap();
+    let mut echo = [0u8; 5];
+    stream.read_exact(&mut echo).unwrap();
+    assert_eq!(echo, [0xc4, 0xe3, 0xba, 0xc3, b'\n']);
+    server.wait_for("<4 bytes not valid UTF-8: c4 e3 ba c3>");
+}

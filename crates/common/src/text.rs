@@ -85,6 +85,15 @@ impl Encoding {
         })
     }
 
+    /// The same text in upper case, in this encoding (seed 004's server). Bytes that are not
+    /// valid text come back unchanged: changing bytes of an unknown encoding could corrupt them.
+    pub fn upper_case(self, bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+        self.decode(bytes)
+            .ok()
+            .and_then(|text| self.encode(&text.to_uppercase()).ok())
+            .map_or(std::borrow::Cow::Borrowed(bytes), std::borrow::Cow::Owned)
+    }
+
     /// Decodes a line (or a message) for display: its trailing `\n` or `\r\n` removed, and
     /// undecodable bytes shown as `<N bytes not valid …>` with a hint instead of failing.
     pub fn display(self, bytes: &[u8]) -> String {
@@ -318,6 +327,18 @@ mod tests {
         let gb18030: Encoding = "gb18030".parse().unwrap();
         let bytes = gb18030.encode("😀").unwrap();
         assert_eq!(gb18030.decode(&bytes).unwrap(), "😀");
+    }
+
+    #[test]
+    fn upper_case_keeps_the_encoding_and_leaves_invalid_bytes_alone() {
+        assert_eq!(
+            &*Encoding::UTF_8.upper_case("straße\n".as_bytes()),
+            b"STRASSE\n"
+        );
+        // GBK's second bytes can look like ASCII letters: never upper-case them one by one.
+        let nihao = gbk().encode("你好 abc").unwrap();
+        assert_eq!(gbk().decode(&gbk().upper_case(&nihao)).unwrap(), "你好 ABC");
+        assert_eq!(&*Encoding::UTF_8.upper_case(&[0xff, b'a']), [0xff, b'a']);
     }
 
     #[test]

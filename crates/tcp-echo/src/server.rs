@@ -199,7 +199,7 @@ fn answer(
     ));
     let reply: Cow<[u8]> = match &options.reply {
         Some(text) => Cow::Owned(fixed_reply(text, encoding)),
-        None if options.upper => upper_case(message, encoding),
+        None if options.upper => encoding.upper_case(message),
         None => Cow::Borrowed(message),
     };
     // ⑥ send: write_all, like Python's sendall. A plain send() (write) may take only part of
@@ -216,14 +216,4 @@ fn fixed_reply(text: &str, encoding: Encoding) -> Vec<u8> {
     let mut reply = encoding.encode(text).unwrap_or_default();
     reply.push(b'\n');
     reply
-}
-
-/// The message in upper case, in the same encoding. Bytes that are not valid text are sent back
-/// unchanged: changing bytes of an unknown encoding could corrupt them.
-fn upper_case(message: &[u8], encoding: Encoding) -> Cow<'_, [u8]> {
-    encoding
-        .decode(message)
-        .ok()
-        .and_then(|text| encoding.encode(&text.to_uppercase()).ok())
-        .map_or(Cow::Borrowed(message), Cow::Owned)
 }

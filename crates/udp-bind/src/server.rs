@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::Args;
 use common::cli::{EncodingArg, TraceArg};
 use common::net::bind_error;
-use common::{Addr, Console, Encoding};
+use common::{Addr, Console};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::datagram::{self, allow_largest_datagrams, is_port_unreachable, recv_datagram};
@@ -152,17 +152,7 @@ fn reply_to<'a>(message: &'a [u8], options: &Options) -> Cow<'a, [u8]> {
     match &options.reply {
         // `main` has already checked that the encoding can represent the text.
         Some(text) => Cow::Owned(encoding.encode(text).unwrap_or_default()),
-        None if options.upper => upper_case(message, encoding),
+        None if options.upper => encoding.upper_case(message),
         None => Cow::Borrowed(message),
     }
-}
-
-/// The message in upper case, in the same encoding. Bytes that are not valid text are sent back
-/// unchanged: changing bytes of an unknown encoding could corrupt them.
-fn upper_case(message: &[u8], encoding: Encoding) -> Cow<'_, [u8]> {
-    encoding
-        .decode(message)
-        .ok()
-        .and_then(|text| encoding.encode(&text.to_uppercase()).ok())
-        .map_or(Cow::Borrowed(message), Cow::Owned)
 }

@@ -179,8 +179,8 @@ fn drive(
                 }
             }
         });
-        connections.retain_mut(|connection| {
-            match connection.stream.read_exact(&mut reply) {
+        connections.retain_mut(
+            |connection| match connection.stream.read_exact(&mut reply) {
                 Ok(()) if reply == connection.request => {
                     let micros = connection.asked.elapsed().as_micros();
                     outcome
@@ -196,8 +196,8 @@ fn drive(
                     fail(&mut outcome, format!("receive: {error}"));
                     false
                 }
-            }
-        });
+            },
+        );
     }
     outcome
 }

@@ -3,7 +3,7 @@
 //! a chat room the others' lines show up while you type. Steps: ① socket and ② connect,
 //! ③ send each line, ④ recv on the receive thread, ⑤ close.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process;
 use std::sync::Arc;
@@ -60,11 +60,15 @@ pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
     let (ended, end) = mpsc::channel();
     let receiving = stream.try_clone().context("cloning the socket handle")?;
     let still_sending = Arc::clone(&sending);
+    let at_prompt = options.messages.is_empty() && io::stdin().is_terminal();
     thread::Builder::new()
         .name("receive".into())
         .spawn(move || {
-            let outcome = receive(&receiving, encoding, console, || {});
+            let outcome = receive(&receiving, encoding, console, at_prompt, || {});
             if still_sending.load(Ordering::SeqCst) {
+                if at_prompt {
+                    eprint!("\r");
+                }
                 process::exit(match report(outcome, console) {
                     Ok(()) => 0,
                     Err(error) => {
@@ -162,22 +166,34 @@ fn connect(
 /// Step ④, the receive thread's loop: print each line as `received: TEXT` the moment it is
 /// complete — at `\n`, or after a short silence for servers that send no newline — until the
 /// server closes (`Ok`) or the connection fails. `on_line` runs after each printed line.
+/// `at_prompt`: someone is typing at a terminal, after a `> ` prompt.
 pub fn receive(
     mut stream: &TcpStream,
     encoding: Encoding,
     console: Console,
+    at_prompt: bool,
     mut on_line: impl FnMut(),
 ) -> io::Result<()> {
     stream.set_read_timeout(Some(SILENCE))?;
     let mut pending = Pending::default();
     let mut chunk = [0u8; 1024];
+    let mut show = |line: Vec<u8>| {
+        // The line takes the place of the `> ` prompt, which comes back below it.
+        if at_prompt {
+            eprint!("\r");
+        }
+        console.say(format_args!("received: {}", encoding.display(&line)));
+        if at_prompt {
+            console.prompt();
+        }
+        on_line();
+    };
     loop {
         let received = match stream.read(&mut chunk) {
             Ok(received) => received,
             Err(error) if is_timeout(&error) => {
                 if let Some(line) = pending.take_rest() {
-                    console.say(format_args!("received: {}", encoding.display(&line)));
-                    on_line();
+                    show(line);
                 }
                 continue;
             }
@@ -188,15 +204,13 @@ pub fn receive(
         // checks this, and spins.
         if received == 0 {
             if let Some(line) = pending.take_rest() {
-                console.say(format_args!("received: {}", encoding.display(&line)));
-                on_line();
+                show(line);
             }
             return Ok(());
         }
         pending.push(&chunk[..received]);
         while let Some(line) = pending.take_line(MAX_LINE) {
-            console.say(format_args!("received: {}", encoding.display(&line)));
-            on_line();
+            show(line);
         }
     }
 }

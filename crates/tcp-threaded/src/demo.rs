@@ -168,7 +168,7 @@ fn chat(trace: bool) -> anyhow::Result<()> {
         let receiving = stream.try_clone()?;
         let heard = heard.clone();
         let receiver = thread::spawn(move || {
-            client::receive(&receiving, Encoding::UTF_8, console, || {
+            client::receive(&receiving, Encoding::UTF_8, console, false, || {
                 let _ = heard.send(index);
             })
         });

@@ -164,6 +164,13 @@ struct Connections {
     served: u64,
 }
 
+/// A connection the server has counted in, with its seat in the chat room if there is one.
+struct Client {
+    stream: TcpStream,
+    peer: SocketAddr,
+    membership: Option<Membership>,
+}
+
 /// How a connection ended, for the line the server prints.
 enum Ending {
     Closed,
@@ -225,23 +232,9 @@ impl Server {
                 }
             };
             self.console.trace(format_args!("accept() -> {peer}"));
-            // In a chat room, a client is a member from the moment it is announced.
-            let membership = if self.options.broadcast {
-                match self.room.join(&stream, peer) {
-                    Ok(membership) => Some(membership),
-                    Err(error) => {
-                        self.say(format_args!("connection with {peer} failed: {error}"));
-                        continue;
-                    }
-                }
-            } else {
-                None
-            };
-            if !self.admit(&stream, peer) {
-                self.room.leave(peer);
-                continue;
+            if let Some(client) = self.admit(stream, peer) {
+                workers.hand_over(self, client);
             }
-            workers.hand_over(self, stream, peer, membership);
         }
         // ⑧ close() the listening socket: clients that connect now are refused.
         drop(listener);
@@ -255,7 +248,7 @@ impl Server {
     /// Counts a new connection in, or turns it away with `busy, try again later` when
     /// `--max-connections` clients are already connected: a limit instead of a thread per
     /// client without end.
-    fn admit(&self, stream: &TcpStream, peer: SocketAddr) -> bool {
+    fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<Client> {
         let mut connections = self.connections();
         if connections.active >= self.options.max_connections as usize {
             let active = connections.active;
@@ -267,23 +260,44 @@ impl Server {
             let mut busy = self.encode(BUSY);
             busy.push(b'\n');
             // A new socket's send buffer is empty, so this cannot block; the timeout is a
-            // second guarantee. Then close: dropping `stream` (by our caller) does it.
+            // second guarantee. Then close(), as `stream` is dropped.
             let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-            let _ = (&*stream).write_all(&busy);
+            let _ = (&stream).write_all(&busy);
             let _ = stream.shutdown(Shutdown::Write);
-            return false;
+            return None;
         }
+        // In a chat room, a client is a member from the moment it is announced.
+        let membership = if self.options.broadcast {
+            match self.room.join(&stream, peer) {
+                Ok(membership) => Some(membership),
+                Err(error) => {
+                    self.say(format_args!("connection with {peer} failed: {error}"));
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
         connections.active += 1;
         connections.served += 1;
         // Said while counting, so that the numbers in the lines go up and down in order.
         self.event(&connections, format_args!("connection from {peer}"));
-        true
+        Some(Client {
+            stream,
+            peer,
+            membership,
+        })
     }
     // ANCHOR_END: admit
 
     // ANCHOR: client_thread
     /// Everything that happens to one client, on the thread that serves it.
-    fn serve_client(&self, stream: TcpStream, peer: SocketAddr, membership: Option<Membership>) {
+    fn serve_client(&self, client: Client) {
+        let Client {
+            stream,
+            peer,
+            membership,
+        } = client;
         let ending = match timeouts(&stream) {
             Err(error) => Ending::Failed(error),
             Ok(()) => match membership {
@@ -312,11 +326,12 @@ impl Server {
             Ending::Failed(error) => format!("connection with {peer} failed: {error}"),
         };
         connections.active -= 1;
+        // Said while counting, and the accept loop, waiting to stop, is told.
         self.event(&connections, what);
-        drop(connections);
-        self.changed.notify_all();
     }
+    // ANCHOR_END: client_thread
 
+    // ANCHOR: recv_loop
     /// Steps ⑤ and ⑥ until the client leaves: receive bytes, cut them into lines, `handle`
     /// each one. Also ends the connection when it has been idle too long, or when the server
     /// is stopping and the grace period is over.
@@ -379,7 +394,7 @@ impl Server {
             }
         }
     }
-    // ANCHOR_END: client_thread
+    // ANCHOR_END: recv_loop
 
     /// Prints one message and sends the reply (⑥): the echo, in upper case, or a fixed text.
     fn answer(&self, mut stream: &TcpStream, peer: SocketAddr, message: &[u8]) -> io::Result<()> {
@@ -413,7 +428,7 @@ impl Server {
             delivered,
         } = membership;
         let console = self.console;
-        let writer = thread::scope(|scope| {
+        let (ending, written) = thread::scope(|scope| {
             let delivered = &delivered;
             let writer = thread::Builder::new()
                 .name(format!("writer {peer}"))
@@ -449,8 +464,9 @@ impl Server {
                 .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
             (ending, written)
         });
-        match writer {
+        match (ending, written) {
             _ if dropped.load(Ordering::SeqCst) => Ending::Dropped,
+            // The client closed, but what it was sent did not all arrive.
             (Ending::Closed, Err(error)) => Ending::Failed(error),
             (ending, _) => ending,
         }
@@ -576,6 +592,7 @@ enum Workers {
     /// `--pool N`: N threads, started once; connections wait in the pool's channel.
     Pool(ThreadPool),
 }
+// ANCHOR_END: workers
 
 impl Workers {
     fn start(options: &Options) -> anyhow::Result<Workers> {
@@ -588,25 +605,24 @@ impl Workers {
         })
     }
 
-    fn hand_over(
-        &mut self,
-        server: &Arc<Server>,
-        stream: TcpStream,
-        peer: SocketAddr,
-        membership: Option<Membership>,
-    ) {
+    // ANCHOR: hand_over
+    /// Gives an accepted client to whoever serves it, and returns to the accept loop at once —
+    /// except in seed 002's mistake.
+    fn hand_over(&mut self, server: &Arc<Server>, client: Client) {
+        let peer = client.peer;
         match self {
-            Workers::AcceptingThread => server.serve_client(stream, peer, membership),
+            Workers::AcceptingThread => server.serve_client(client),
             Workers::ThreadPerConnection(threads) => {
                 // Forget the threads that have finished (their resources are already freed).
                 threads.retain(|thread| !thread.is_finished());
                 server
                     .console
                     .trace(format_args!("thread::spawn() to serve {peer}"));
-                let server_ = Arc::clone(server);
+                // The thread gets its own handle on the server: an Arc, shared by all threads.
+                let shared = Arc::clone(server);
                 let spawned = thread::Builder::new()
                     .name(format!("client {peer}"))
-                    .spawn(move || server_.serve_client(stream, peer, membership));
+                    .spawn(move || shared.serve_client(client));
                 match spawned {
                     Ok(thread) => threads.push(thread),
                     // The OS refused a thread; the connection was dropped with the closure.
@@ -617,10 +633,10 @@ impl Workers {
                 server
                     .console
                     .trace(format_args!("channel send: {peer} waits for a worker"));
-                let server_ = Arc::clone(server);
+                let shared = Arc::clone(server);
                 let queued = pool.execute(move |worker| {
-                    server_.say(format_args!("worker {worker} serves {peer}"));
-                    server_.serve_client(stream, peer, membership);
+                    shared.say(format_args!("worker {worker} serves {peer}"));
+                    shared.serve_client(client);
                 });
                 if let Err(error) = queued {
                     server.lost(peer, error);
@@ -628,6 +644,7 @@ impl Workers {
             }
         }
     }
+    // ANCHOR_END: hand_over
 
     /// Waits for every client thread (they have all finished their clients by now).
     fn join(self) {
@@ -643,7 +660,6 @@ impl Workers {
         }
     }
 }
-// ANCHOR_END: workers
 
 impl Server {
     /// A connection admitted but never served, because no thread could take it.

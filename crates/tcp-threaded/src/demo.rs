@@ -113,6 +113,10 @@ fn timed_run(sequential: bool, demo: Console, trace: bool) -> anyhow::Result<Dur
         "  all {CLIENTS} done after {:.2} s",
         elapsed.as_secs_f64()
     ));
+    // The clients have closed; let the server see every close before it is stopped.
+    if !server.wait_for_active(0, DEADLINE) {
+        bail!("the server did not notice the clients leaving");
+    }
     stop(&server, thread)?;
     Ok(elapsed)
 }

@@ -1,7 +1,7 @@
 //! `--broadcast`: a chat room. Each line one client sends goes to every other client as
 //! `PEER: TEXT`. Every client has its own writer thread and a bounded queue of lines to send, so
-//! a client that stops reading blocks only its own writer; when its queue is full, it is
-//! dropped from the room, and the others never wait for it.
+//! a client that stops reading blocks only its own writer. When its queue is full and stays
+//! full, it is dropped from the room; the others wait for it a moment at most.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -9,12 +9,18 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use common::{Console, Encoding};
 
-/// How many lines may wait for one client. A client this far behind is not reading (or reads
-/// far slower than the room talks): it is dropped rather than allowed to hold up the speaker.
+/// How many lines may wait for one client.
 pub const QUEUE: usize = 64;
+
+/// How long a speaker waits for room in a full queue. A client that is reading, only more
+/// slowly than a fast speaker talks, makes room within that time (and so slows the speaker
+/// down to its pace); one that makes no room in that time is not reading, and is dropped.
+pub const PATIENCE: Duration = Duration::from_millis(100);
 
 // ANCHOR: room
 /// Who is in the room: for each client, the sending end of its queue.
@@ -64,31 +70,54 @@ impl Room {
         self.members().remove(&peer);
     }
 
-    /// Queues `line` for everyone but its speaker, without ever waiting: a member whose queue
-    /// is full is dropped from the room and its connection shut down.
+    /// Queues `line` for everyone but its speaker. A member whose queue stays full for
+    /// `PATIENCE` is dropped from the room and its connection shut down.
     pub fn broadcast(&self, speaker: SocketAddr, line: &[u8], encoding: Encoding) {
         let message = tagged(speaker, line, encoding);
-        let mut members = self.members();
-        members.retain(|&peer, member| {
-            if peer == speaker {
-                return true;
+        // The listeners' queues, copied out: no lock is held while waiting for a slow one, so
+        // the other speakers and those joining or leaving never wait for it.
+        let listeners: Vec<(SocketAddr, SyncSender<Arc<[u8]>>)> = self
+            .members()
+            .iter()
+            .filter(|&(&peer, _)| peer != speaker)
+            .map(|(&peer, member)| (peer, member.queue.clone()))
+            .collect();
+        for (peer, queue) in listeners {
+            if !offer(&queue, &message) {
+                self.drop_member(peer);
             }
-            match member.queue.try_send(Arc::clone(&message)) {
-                Ok(()) => true,
-                // Its writer has stopped (the client is leaving): nothing to do.
-                Err(TrySendError::Disconnected(_)) => true,
-                Err(TrySendError::Full(_)) => {
-                    member.dropped.store(true, Ordering::SeqCst);
-                    // Wakes the client's own threads: its reader sees the end of the stream.
-                    let _ = member.stream.shutdown(Shutdown::Both);
-                    false
-                }
-            }
-        });
+        }
+    }
+
+    /// Removes a client that is not reading, marks it dropped, and shuts its connection down,
+    /// which wakes its own threads: its reader sees the end of the stream.
+    fn drop_member(&self, peer: SocketAddr) {
+        if let Some(member) = self.members().remove(&peer) {
+            member.dropped.store(true, Ordering::SeqCst);
+            let _ = member.stream.shutdown(Shutdown::Both);
+        }
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<SocketAddr, Member>> {
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Puts `message` in a member's queue, waiting up to `PATIENCE` for room. `false`: no room.
+fn offer(queue: &SyncSender<Arc<[u8]>>, message: &Arc<[u8]>) -> bool {
+    let deadline = Instant::now() + PATIENCE;
+    let mut message = Arc::clone(message);
+    loop {
+        match queue.try_send(message) {
+            Ok(()) => return true,
+            // Its writer has stopped (the client is leaving): nothing to do.
+            Err(TrySendError::Disconnected(_)) => return true,
+            Err(TrySendError::Full(unsent)) if Instant::now() < deadline => {
+                message = unsent;
+                thread::sleep(Duration::from_millis(1));
+            }
+            Err(TrySendError::Full(_)) => return false,
+        }
     }
 }
 
@@ -166,12 +195,41 @@ mod tests {
             format!("{a_peer}: one\n").as_bytes()
         );
 
-        // Nobody empties b's queue: once it is full, b is dropped; a stays.
+        // Nobody empties b's queue: once it is full and stays full, b is dropped; a stays.
+        let started = Instant::now();
         for _ in 0..=QUEUE {
             room.broadcast(a_peer, b"more", Encoding::UTF_8);
         }
         assert!(b_seat.dropped.load(Ordering::SeqCst));
+        assert!(
+            started.elapsed() >= PATIENCE,
+            "b was given time to catch up"
+        );
         assert!(!a_seat.dropped.load(Ordering::SeqCst));
         assert_eq!(room.members().len(), 1);
+    }
+
+    #[test]
+    fn a_reader_slower_than_the_speaker_is_waited_for_not_dropped() {
+        let room = Room::default();
+        let (a, _a_far) = pair();
+        let (b, _b_far) = pair();
+        let (a_peer, b_peer) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+        let _a_seat = room.join(&a, a_peer).unwrap();
+        let b_seat = room.join(&b, b_peer).unwrap();
+        // b takes a line every millisecond; a says ten times more than its queue holds.
+        let reader = thread::spawn(move || {
+            let mut heard = 0;
+            while b_seat.queue.recv_timeout(Duration::from_secs(5)).is_ok() {
+                heard += 1;
+                thread::sleep(Duration::from_millis(1));
+            }
+            (heard, b_seat.dropped.load(Ordering::SeqCst))
+        });
+        for _ in 0..QUEUE * 10 {
+            room.broadcast(a_peer, b"flood", Encoding::UTF_8);
+        }
+        room.leave(b_peer);
+        assert_eq!(reader.join().unwrap(), (QUEUE * 10, false));
     }
 }

@@ -320,7 +320,7 @@ impl Server {
             ),
             Ending::Stopping => format!("closed {peer}: the server is stopping"),
             Ending::Dropped => format!(
-                "dropped {peer}: {} lines waiting for it, it is not reading",
+                "dropped {peer}: not reading, {} lines waiting for it",
                 room::QUEUE
             ),
             Ending::Failed(error) => format!("connection with {peer} failed: {error}"),

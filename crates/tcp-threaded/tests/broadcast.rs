@@ -73,16 +73,19 @@ fn a_client_that_never_reads_does_not_block_the_room() {
 
 #[test]
 fn a_client_that_only_listens_is_not_idle() {
-    let mut server = server(&["--broadcast", "--idle-timeout", "0.5"]);
+    let mut server = server(&["--broadcast", "--idle-timeout", "0.8"]);
     let mut speaker = Peer::connect(server.addr());
     let mut listener = Peer::connect(server.addr());
     server.wait_for("(2 active)");
-    // A second of talk, twice the idle timeout: the listener hears a line every 0.2 s, and
-    // never says a word.
-    for round in 0..5 {
+    // Longer than the idle timeout: the listener hears a line every 0.15 s, and never says a
+    // word.
+    for round in 0..7 {
         speaker.send(&format!("line {round}"));
-        assert_eq!(listener.line(), format!("{}: line {round}", speaker.addr()));
-        thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            listener.line(),
+            format!("{}: line {round}", speaker.addr())
+        );
+        thread::sleep(Duration::from_millis(150));
     }
     assert!(
         !server.seen().iter().any(|line| line.contains("timed out")),
@@ -92,7 +95,7 @@ fn a_client_that_only_listens_is_not_idle() {
     // Then silence all round: both time out.
     assert_eq!(listener.line(), "");
     server.wait_for("timed out");
-    server.wait_for("timed out: silent for 0.5 s (--idle-timeout) (0 active)");
+    server.wait_for("timed out: silent for 0.8 s (--idle-timeout) (0 active)");
 }
 
 #[test]

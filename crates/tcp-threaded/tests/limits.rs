@@ -100,9 +100,9 @@ fn idle_timeout_closes_a_silent_client() {
 
 #[test]
 fn a_client_that_keeps_talking_is_not_idle() {
-    let server = server(&["--idle-timeout", "0.5"]);
+    let server = server(&["--idle-timeout", "0.8"]);
     let mut talker = Peer::connect(server.addr());
-    // 1.2 s of conversation, a line every 0.2 s: never 0.5 s of silence.
+    // 1.2 s of conversation, a line every 0.2 s: never 0.8 s of silence.
     for round in 0..6 {
         let line = format!("line {round}");
         assert_eq!(talker.ask(&line), line);

@@ -81,10 +81,7 @@ fn a_client_that_only_listens_is_not_idle() {
     // word.
     for round in 0..7 {
         speaker.send(&format!("line {round}"));
-        assert_eq!(
-            listener.line(),
-            format!("{}: line {round}", speaker.addr())
-        );
+        assert_eq!(listener.line(), format!("{}: line {round}", speaker.addr()));
         thread::sleep(Duration::from_millis(150));
     }
     assert!(

@@ -399,10 +399,7 @@ impl Server {
     /// Prints one message and sends the reply (⑥): the echo, in upper case, or a fixed text.
     fn answer(&self, mut stream: &TcpStream, peer: SocketAddr, message: &[u8]) -> io::Result<()> {
         let encoding = self.options.encoding.encoding;
-        self.say(format_args!(
-            "received from {peer}: {}",
-            encoding.display(message)
-        ));
+        self.say_received(peer, message);
         let reply: Cow<[u8]> = match &self.options.reply {
             Some(text) => {
                 let mut reply = self.encode(text);
@@ -445,10 +442,7 @@ impl Server {
                 Err(error) => return (Ending::Failed(error), Ok(())),
             };
             let ending = self.receive_lines(stream, peer, Some(delivered), |line| {
-                self.say(format_args!(
-                    "received from {peer}: {}",
-                    self.options.encoding.encoding.display(line)
-                ));
+                self.say_received(peer, line);
                 self.room
                     .broadcast(peer, line, self.options.encoding.encoding);
                 Ok(())
@@ -560,6 +554,15 @@ impl Server {
         self.say(format_args!("{what} ({} active)", connections.active));
         // The demo waits for the count to change.
         self.changed.notify_all();
+    }
+
+    /// `received from PEER: TEXT`, decoded only when it is printed.
+    fn say_received(&self, peer: SocketAddr, message: &[u8]) {
+        if !self.options.quiet {
+            let text = self.options.encoding.encoding.display(message);
+            self.console
+                .say(format_args!("received from {peer}: {text}"));
+        }
     }
 
     /// A line that `--quiet` leaves out.

@@ -151,6 +151,11 @@ impl Running {
         }
     }
 
+    /// The program's process id, for tests that send it a signal (`kill -TERM PID`).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Every stdout line seen so far.
     pub fn seen(&self) -> &[String] {
         &self.seen

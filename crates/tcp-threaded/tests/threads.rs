@@ -1,0 +1,185 @@
+//! Many clients at once: every client is served at the same time, and none of them can hold up
+//! the others — unlike seed 002's server, kept as `--sequential`, which makes them take turns.
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+
+use common::testing::WAIT;
+use predicates::str::contains;
+use support::{Peer, client, server};
+
+#[test]
+fn twenty_clients_at_once_all_get_their_own_echoes_intact() {
+    let mut server = server(&[]);
+    let addr = server.addr();
+    let all_connected = Arc::new(Barrier::new(20));
+    let clients: Vec<_> = (0..20)
+        .map(|number| {
+            let all_connected = Arc::clone(&all_connected);
+            thread::spawn(move || {
+                let mut peer = Peer::connect(addr);
+                assert_eq!(peer.ask("hello"), "hello");
+                // Everyone is connected and has been answered once: now all talk at once.
+                all_connected.wait();
+                for round in 0..5 {
+                    // Long enough to arrive in several pieces, and different for every client.
+                    let line = format!("client {number} round {round} ").repeat(300);
+                    assert_eq!(
+                        peer.ask(&line),
+                        line,
+                        "client {number} got someone else's echo"
+                    );
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    // All twenty were connected at the same time: the count went up to 20.
+    server.wait_for("(20 active)");
+}
+
+#[test]
+fn an_idle_client_does_not_delay_others() {
+    let mut server = server(&[]);
+    // Connects and says nothing: with one thread for everything, it would block the server.
+    let _idle = Peer::connect(server.addr());
+    server.wait_for("connection from");
+    let mut busy = Peer::connect(server.addr());
+    busy.stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    assert_eq!(busy.ask("anyone there?"), "anyone there?");
+    server.wait_for("(2 active)");
+}
+
+#[test]
+fn a_client_that_resets_does_not_disturb_others() {
+    let mut server = server(&[]);
+    let mut steady = Peer::connect(server.addr());
+    assert_eq!(steady.ask("before"), "before");
+    {
+        let crashing = Peer::connect(server.addr());
+        server.wait_for("(2 active)");
+        let socket = socket2::SockRef::from(&crashing.stream);
+        // Linger 0: close() sends RST instead of FIN, like a crashed client.
+        socket.set_linger(Some(Duration::ZERO)).unwrap();
+        (&crashing.stream).write_all(b"half a li").unwrap();
+    }
+    let line = server.wait_for("(1 active)");
+    assert!(
+        line.contains("failed") || line.contains("closed the connection"),
+        "{line}"
+    );
+    assert_eq!(steady.ask("after"), "after");
+    client(server.addr(), &["--message", "newcomer"])
+        .assert()
+        .success()
+        .stdout(contains("received: newcomer\n"));
+}
+
+#[test]
+fn sequential_server_makes_the_second_client_wait() {
+    // Seed 002's mistake, on purpose: one thread accepts and serves.
+    let mut server = server(&["--sequential"]);
+    let mut first = Peer::connect(server.addr());
+    assert_eq!(first.ask("one"), "one");
+
+    // The second connection succeeds (the kernel queues it), but nobody reads it.
+    let mut second = Peer::connect(server.addr());
+    second.send("two");
+    second
+        .stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let waited = second.stream.read(&mut byte).unwrap_err();
+    assert!(
+        matches!(waited.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{waited:?}"
+    );
+    assert!(
+        !server.seen().iter().any(|line| line.contains("(2 active)")),
+        "{:?}",
+        server.seen()
+    );
+
+    // As soon as the first client leaves, the second one is served.
+    drop(first);
+    second.stream.set_read_timeout(Some(WAIT)).unwrap();
+    assert_eq!(second.line(), "two");
+    server.wait_for("(1 active)");
+}
+
+#[test]
+fn upper_and_fixed_replies_work_as_in_tcp_echo() {
+    let upper = server(&["--upper"]);
+    client(upper.addr(), &["--message", "straße"])
+        .assert()
+        .success()
+        .stdout(contains("received: STRASSE\n"));
+    let fixed = server(&["--reply", "我是一个服务器"]);
+    client(fixed.addr(), &["--message", "我是一个客户端"])
+        .assert()
+        .success()
+        .stdout(contains("received: 我是一个服务器\n"));
+}
+
+#[test]
+fn gbk_on_both_sides() {
+    let mut server = server(&["--encoding", "gbk"]);
+    client(server.addr(), &["--encoding", "gbk", "--message", "你好"])
+        .assert()
+        .success()
+        .stdout(contains("received: 你好\n"));
+    server.wait_for(": 你好");
+}
+
+#[test]
+fn invalid_bytes_are_shown_and_echoed_and_the_server_goes_on() {
+    let mut server = server(&[]);
+    let mut peer = Peer::connect(server.addr());
+    // 你好 in GBK: not UTF-8.
+    peer.stream
+        .write_all(&[0xc4, 0xe3, 0xba, 0xc3, b'\n'])
+        .unwrap();
+    let mut echo = [0u8; 5];
+    peer.stream.read_exact(&mut echo).unwrap();
+    assert_eq!(echo, [0xc4, 0xe3, 0xba, 0xc3, b'\n']);
+    let line = server.wait_for("not valid");
+    assert!(line.ends_with("(valid GBK: try --encoding gbk)"), "{line}");
+    assert_eq!(peer.ask("still here"), "still here");
+}
+
+#[test]
+fn trace_shows_a_thread_per_connection() {
+    let mut server = server(&["--trace"]);
+    client(server.addr(), &["--message", "hi"])
+        .assert()
+        .success();
+    server.wait_for("closed the connection");
+    for call in [
+        "trace: listen(128)",
+        "trace: accept() -> 127.0.0.1:",
+        "trace: thread::spawn() to serve 127.0.0.1:",
+        "trace: recv(1024) -> 3 bytes from 127.0.0.1:",
+        "trace: sendall(3 bytes) to 127.0.0.1:",
+        "trace: close() the socket of 127.0.0.1:",
+    ] {
+        // stderr is collected by a background thread: give it a moment to catch up.
+        let deadline = std::time::Instant::now() + WAIT;
+        while !server.stderr().contains(call) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {call:?} in\n{}",
+                server.stderr()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

@@ -29,13 +29,28 @@ pub struct Running {
 impl Running {
     /// Starts `command` and waits for its first stdout line, `listening on ADDR` or
     /// `bound to ADDR`. Start servers on port 0: the line tells which port they got.
-    pub fn start(mut command: Command) -> Running {
+    pub fn start(command: Command) -> Running {
+        let (running, _stdin) = Running::spawn(command, Stdio::null());
+        running
+    }
+
+    /// Like [`Running::start`], but with stdin piped instead of empty: for interactive programs
+    /// such as a chat. Write the program's input lines to the returned handle; drop it to end
+    /// the input (what Ctrl-D does in a terminal).
+    pub fn start_with_stdin(command: Command) -> (Running, std::process::ChildStdin) {
+        let (running, stdin) = Running::spawn(command, Stdio::piped());
+        (running, stdin.expect("stdin is piped"))
+    }
+
+    /// Spawns the program and reads its address line; the stdin handle if `stdin` was piped.
+    fn spawn(mut command: Command, stdin: Stdio) -> (Running, Option<std::process::ChildStdin>) {
         let mut child = command
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        let stdin = child.stdin.take();
         let lines = spawn_line_reader(child.stdout.take().expect("stdout is piped"));
         let stderr = spawn_collector(child.stderr.take().expect("stderr is piped"));
         let mut running = Running {
@@ -53,37 +68,6 @@ impl Running {
             }
         };
         running.seen.push(first.clone());
-        let addr = first
-            .strip_prefix("listening on ")
-            .or_else(|| first.strip_prefix("bound to "))
-            .unwrap_or_else(|| panic!("first line should announce the address, got {first:?}"));
-        running.addr = addr
-            .parse()
-            .unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
-        running
-    }
-
-    /// Like [`Running::start`], but with stdin piped instead of empty: for interactive programs
-    /// such as a chat. Write the program's input lines to the returned handle; drop it to end
-    /// the input (what Ctrl-D does in a terminal).
-    pub fn start_with_stdin(mut command: Command) -> (Running, std::process::ChildStdin) {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
-        let stdin = child.stdin.take().expect("stdin is piped");
-        let lines = spawn_line_reader(child.stdout.take().expect("stdout is piped"));
-        let stderr = spawn_collector(child.stderr.take().expect("stderr is piped"));
-        let mut running = Running {
-            child,
-            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-            lines,
-            seen: Vec::new(),
-            stderr,
-        };
-        let first = running.next_line();
         let addr = first
             .strip_prefix("listening on ")
             .or_else(|| first.strip_prefix("bound to "))

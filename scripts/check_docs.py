@@ -2,14 +2,20 @@
 """Checks the book: every included file and anchor exists, every chapter is in SUMMARY.md,
 and every internal link and #fragment in the built HTML points at something that exists.
 
+Every heading below the title carries an explicit id (`## The steps {#the-steps}`): the Chinese
+edition translates the heading's text, and without it the heading's id, and so every link to
+it, would change.
+
 Usage: check_docs.py sources DOCS_DIR   (before building)
        check_docs.py html DOCS_DIR      (after `mdbook build`)
+       check_docs.py fix-ids DOCS_DIR   (adds the id mdBook would make to each heading lacking one)
 Exits 1 and lists every problem found.
 """
 import html.parser
 import os
 import re
 import sys
+import unicodedata
 from urllib.parse import unquote, urlsplit
 
 INCLUDE = re.compile(r"\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
@@ -36,7 +42,78 @@ def check_sources(docs):
                 problems += check_include(path, rel, kind, spec)
             for target in LINK.findall(text):
                 problems += check_link(path, rel, target)
+            for number, _, heading, explicit in headings(text):
+                if explicit is None:
+                    problems.append(
+                        f"{rel}:{number}: heading '{heading}' has no {{#id}}, so the Chinese edition would "
+                        "change its id (check_docs.py fix-ids docs adds one)")
     return problems
+
+
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+\{#([^}\s]+)\})?[ \t]*$")
+FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+
+
+def headings(text):
+    """(line number, level, text, explicit id or None) of each heading below the title."""
+    found, fence = [], None
+    for number, line in enumerate(text.split("\n"), 1):
+        opening = FENCE.match(line)
+        if opening:
+            if fence is None:
+                fence = opening.group(1)
+            elif opening.group(1).startswith(fence) and not line.strip().strip(fence[0]):
+                fence = None
+            continue
+        if fence is None:
+            match = HEADING.match(line)
+            if match and len(match.group(1)) >= 2:
+                found.append((number, len(match.group(1)), match.group(2), match.group(3)))
+    return found
+
+
+def id_from_content(heading):
+    """The id mdBook 0.5 gives a heading (mdbook-html's id_from_content), from its Markdown."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    text = re.sub(r"<[^>]*>", "", text).replace("`", "")
+    text = re.sub(r"(\*\*|__|\*|\b_|_\b)", "", text)
+    out = []
+    for ch in text.strip().lower():
+        if ch.isalnum() or unicodedata.category(ch).startswith("N") or ch in "_-":
+            out.append(ch)
+        elif ch.isspace():
+            out.append("-")
+    return "".join(out)
+
+
+def fix_ids(docs):
+    src = os.path.join(docs, "src")
+    for root, _, files in os.walk(src):
+        for name in sorted(files):
+            if not name.endswith(".md") or name == "SUMMARY.md":
+                continue
+            path = os.path.join(root, name)
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().split("\n")
+            used = set()
+            title = next((l for l in lines if l.startswith("# ")), None)
+            if title:
+                used.add(id_from_content(title[2:]))
+            changed = 0
+            for number, _, heading, explicit in headings("\n".join(lines)):
+                ident = explicit or id_from_content(heading)
+                base, counter = ident, 0
+                while explicit is None and ident in used:
+                    counter += 1
+                    ident = f"{base}-{counter}"
+                used.add(ident)
+                if explicit is None:
+                    lines[number - 1] = lines[number - 1].rstrip() + f" {{#{ident}}}"
+                    changed += 1
+            if changed:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write("\n".join(lines))
+                print(f"{os.path.relpath(path, src)}: {changed} heading ids added")
 
 
 def check_include(md_path, rel, kind, spec):
@@ -118,10 +195,13 @@ def check_html(docs):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("sources", "html"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("sources", "html", "fix-ids"):
         print(__doc__, file=sys.stderr)
         return 2
     docs = sys.argv[2]
+    if sys.argv[1] == "fix-ids":
+        fix_ids(docs)
+        return 0
     problems = check_sources(docs) if sys.argv[1] == "sources" else check_html(docs)
     for problem in problems:
         print(f"docs: {problem}", file=sys.stderr)

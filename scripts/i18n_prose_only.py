@@ -6,7 +6,7 @@ programs print. Code and output stay exactly as they are in every edition.
 
 Removed: fenced blocks in rust, python, toml, json or sh, and any fenced block whose body is only
 `{{#include ...}}` lines (transcripts and code come from the crates, checked by the tests). Kept:
-mermaid diagrams, text diagrams and the "terminal 1 / terminal 2" command blocks, whose labels
+mermaid diagrams (included or not), text diagrams and the "terminal 1 / terminal 2" command blocks, whose labels
 and comments are translated.
 
 It runs before mdBook's `links` preprocessor, so includes are still visible as includes.
@@ -36,7 +36,8 @@ def strip_code(markdown: str) -> str:
         if stripped.startswith(fence[0] * len(fence)) and set(stripped) == {fence[0]}:
             language = opener.group("info").strip().split(",")[0].split(" ")[0]
             body = [l for l in block[1:-1] if l.strip()]
-            if language in CODE_LANGUAGES or (body and all(INCLUDE_ONLY.match(l) for l in body)):
+            included = body and all(INCLUDE_ONLY.match(l) for l in body)
+            if language in CODE_LANGUAGES or (included and language != "mermaid"):
                 out.append("")
             else:
                 out.extend(block)

@@ -51,14 +51,21 @@ status() {
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 done = stale = missing = 0
+QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 for entry in text.split("\n\n"):
-    if "msgid" not in entry or entry.lstrip().startswith("#~") or 'msgid ""\nmsgstr ""\n"' in entry:
+    lines = entry.strip().split("\n")
+    body = "\n".join(l for l in lines if not l.startswith("#"))
+    if not body.startswith("msgid") or "msgstr" not in body:
         continue
-    where = re.findall(r"^#: (.*)$", entry, re.M)
-    msgid = "".join(re.findall(r'^(?:msgid )?"(.*)"$', entry.split("msgstr")[0], re.M))
-    msgstr = "".join(re.findall(r'^(?:msgstr )?"(.*)"$', entry.split("msgstr", 1)[1], re.M))
+    msgid_part, msgstr_part = body.split("\nmsgstr", 1)
+    msgid = "".join(QUOTED.findall(msgid_part))
+    msgstr = "".join(QUOTED.findall(msgstr_part))
+    if not msgid:
+        continue  # the header
+    where = [l[3:] for l in lines if l.startswith("#: ")]
+    flags = " ".join(l for l in lines if l.startswith("#, "))
     place = where[0].split()[0] if where else "?"
-    if "fuzzy" in "".join(re.findall(r"^#, (.*)$", entry, re.M)):
+    if "fuzzy" in flags:
         stale += 1
         print(f"stale    {place}: {msgid[:90]}")
     elif not msgstr:

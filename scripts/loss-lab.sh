@@ -170,7 +170,7 @@ server_heard=$(($(count "$work/udp-server.out" "received from") - COUNT))
 udp_bind_row=$(printf '%-24s %5d %9d %5d %9d %12s %14s' "udp-bind client/server" \
   "$COUNT" "$received" "$lost" "$timeouts" "$(ms "$direct_us" "$COUNT")" \
   "$( [ "$received" -gt 0 ] && ms "$relayed_us" "$received" || echo -)")
-udp_bind_note="udp-bind: of the $lost timeouts, $requests_dropped requests never reached the server and $replies_dropped replies were lost on the way back; the client cannot tell which"
+udp_bind_note="udp-bind's $lost timeouts: $requests_dropped requests lost on the way there, $replies_dropped replies on the way back"
 
 # --- udp-chat -----------------------------------------------------------------------------
 # Each chat reads its lines from a named pipe that this script writes, when it chooses.
@@ -258,7 +258,7 @@ figures=$(
   echo "$chat_row_2"
   echo "$tcp_row"
   echo
-  echo "round trip: wall time per message, with the client's start (udp-bind: one client per message)"
+  echo "round trip: wall time per message, the client's start-up included"
   echo "$udp_bind_note"
   echo "loss-lab: UDP lost $udp_lost of $udp_sent messages, TCP lost 0 of $COUNT; ok"
 )

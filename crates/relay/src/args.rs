@@ -1,5 +1,6 @@
 //! The relay's own argument types: a loss fraction and durations with units.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
@@ -68,6 +69,23 @@ fn with_unit(text: &str) -> Option<Duration> {
         .then(|| Duration::from_secs_f64(seconds))
 }
 
+/// Refuses `--to` the relay's own address: each datagram or connection would come back to the
+/// relay, which would pass it on to itself again, without end.
+pub fn refuse_a_loop(listening: SocketAddr, upstream: &[SocketAddr]) -> anyhow::Result<()> {
+    let itself = |to: &&SocketAddr| {
+        // Port 0, before binding, is no port yet.
+        listening.port() != 0
+            && to.port() == listening.port()
+            && (to.ip() == listening.ip() || listening.ip().is_unspecified())
+    };
+    match upstream.iter().find(itself) {
+        Some(to) => anyhow::bail!(
+            "--to {to} is the relay itself, which listens on {listening}: give the server's address"
+        ),
+        None => Ok(()),
+    }
+}
+
 /// `50 ms`, `1.5 s`: how a duration is shown in the relay's lines.
 pub fn show(duration: Duration) -> String {
     if duration < Duration::from_secs(1) {
@@ -116,6 +134,19 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn the_relay_is_not_its_own_server() {
+        let listening: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+        let everywhere: SocketAddr = "0.0.0.0:7000".parse().unwrap();
+        let server: SocketAddr = "127.0.0.1:7788".parse().unwrap();
+        assert!(refuse_a_loop(listening, &[server]).is_ok());
+        let err = refuse_a_loop(listening, &[listening]).unwrap_err();
+        assert!(err.to_string().contains("is the relay itself"), "{err}");
+        assert!(refuse_a_loop(everywhere, &[listening]).is_err());
+        let any_port: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        assert!(refuse_a_loop(any_port, &[any_port]).is_ok());
     }
 
     #[test]

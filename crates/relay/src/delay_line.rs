@@ -45,9 +45,14 @@ impl PartialEq for Waiting {
 }
 impl Eq for Waiting {}
 
+/// At most this many bytes wait on the line; beyond, datagrams are dropped, as a router drops
+/// what no longer fits its queue. Bounds the relay's memory whatever its clients send.
+const MAX_WAITING_BYTES: usize = 32 * 1024 * 1024;
+
 #[derive(Default)]
 struct Queue {
     waiting: BinaryHeap<Waiting>,
+    bytes: usize,
     next_order: u64,
 }
 
@@ -67,10 +72,15 @@ impl DelayLine {
         })
     }
 
-    /// Queues a datagram that arrived just now; it leaves `delay` later.
-    pub fn push(&self, outgoing: Outgoing) {
+    /// Queues a datagram that arrived just now; it leaves `delay` later. Returns false, and
+    /// drops it, if the line is full.
+    pub fn push(&self, outgoing: Outgoing) -> bool {
         let due = Instant::now() + self.delay;
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.bytes + outgoing.datagram.len() > MAX_WAITING_BYTES {
+            return false;
+        }
+        queue.bytes += outgoing.datagram.len();
         let order = queue.next_order;
         queue.next_order += 1;
         queue.waiting.push(Waiting {
@@ -80,6 +90,7 @@ impl DelayLine {
         });
         // The scheduler may be asleep until a later datagram's time, or with nothing to do.
         self.changed.notify_one();
+        true
     }
 
     /// Starts the scheduler thread: it calls `send` with each datagram when it is due.
@@ -101,6 +112,7 @@ impl DelayLine {
             let wait = match queue.waiting.peek() {
                 Some(first) if first.due <= now => {
                     if let Some(first) = queue.waiting.pop() {
+                        queue.bytes -= first.outgoing.datagram.len();
                         return first.outgoing;
                     }
                     continue;
@@ -144,7 +156,7 @@ mod tests {
         });
         let start = Instant::now();
         for text in ["one", "two", "three"] {
-            line.push(outgoing(text, &socket));
+            assert!(line.push(outgoing(text, &socket)));
         }
         let mut order = Vec::new();
         for _ in 0..3 {
@@ -153,5 +165,18 @@ mod tests {
             order.push(String::from_utf8(datagram).unwrap());
         }
         assert_eq!(order, ["one", "two", "three"]);
+    }
+
+    #[test]
+    fn a_full_line_refuses_more() {
+        let socket = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+        // Never started: nothing leaves.
+        let line = DelayLine::new(Duration::from_secs(1));
+        let big = "x".repeat(60_000);
+        let fits = MAX_WAITING_BYTES / big.len();
+        for _ in 0..fits {
+            assert!(line.push(outgoing(&big, &socket)));
+        }
+        assert!(!line.push(outgoing(&big, &socket)));
     }
 }

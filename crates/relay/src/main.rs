@@ -14,18 +14,19 @@
 //! Run it, in three terminals:
 //!
 //! ```text
-//! cargo run -p udp-bind -- server                                           # terminal 1
-//! cargo run -p relay -- udp --listen 7000 --to 7788 --loss 0.3 --delay 100ms  # terminal 2
-//! cargo run -p udp-bind -- client --server 7000                             # terminal 3
+//! cargo run -p udp-bind -- server                                                      # terminal 1
+//! cargo run -p relay -- udp --listen 7000 --to 7788 --loss 0.2 --delay 50ms --verbose  # terminal 2
+//! cargo run -p udp-bind -- client --server 7000                                        # terminal 3
 //! ```
 //!
 //! What you will see: the relay prints `bound to 127.0.0.1:7000` and what it will do. Type
-//! lines in terminal 3: most replies come back a fifth of a second later (100 ms each way);
-//! now and then the client waits its whole `--timeout` and says `no reply`, because the relay
-//! lost the message or its reply and UDP never sends anything twice. With `--verbose` the relay
-//! prints `forwarded …` or `dropped …` for every datagram. For TCP, run `tcp-echo server` in
-//! terminal 1, `relay tcp --listen 7001 --to 8899 --delay 100ms` in terminal 2 and `tcp-echo
-//! client --connect 7001` in terminal 3: every line comes back, each one later.
+//! lines in terminal 3: most replies come back a tenth of a second later (50 ms each way), and
+//! the relay prints `forwarded …` for each datagram, both ways. Now and then it prints
+//! `dropped …` instead, and the client waits its whole `--timeout` and stops with `no reply`:
+//! the relay lost the message or its reply, and UDP never sends anything twice. For TCP, run
+//! `tcp-echo server` in terminal 1, `relay tcp --listen 7001 --to 8899 --delay 50ms` in
+//! terminal 2 and `tcp-echo client --connect 7001` in terminal 3: every line comes back, each
+//! one later.
 //!
 //! Stop it: Ctrl-C (or start it with `--duration 30s`). Either way it prints a summary:
 //! `summary: forwarded=… dropped=… delayed=…`. `bash scripts/loss-lab.sh` runs all of this

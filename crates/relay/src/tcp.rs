@@ -15,7 +15,7 @@ use clap::Args;
 use common::net::{bind_error, connect_error};
 use common::{Addr, Console};
 
-use crate::args::{Shared, show};
+use crate::args::{Shared, refuse_a_loop, show};
 
 /// How much one read takes at most: one chunk.
 const CHUNK: usize = 64 * 1024;
@@ -95,7 +95,9 @@ pub fn run(
     let console = Console::new(false);
     let listen = options.listen.resolve_one()?;
     let upstream = options.to.resolve()?;
+    refuse_a_loop(listen, &upstream)?;
     let listener = TcpListener::bind(listen).map_err(|error| bind_error(listen, error))?;
+    refuse_a_loop(listener.local_addr()?, &upstream)?;
     let counts = Arc::new(Counts::default());
     // Ready for Ctrl-C before anyone can read the first line.
     on_stop(Arc::clone(&counts))?;

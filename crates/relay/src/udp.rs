@@ -15,7 +15,7 @@ use clap::Args;
 use common::net::{bind_error, is_timeout};
 use common::{Addr, Console};
 
-use crate::args::{Shared, parse_fraction, show};
+use crate::args::{Shared, parse_fraction, refuse_a_loop, show};
 use crate::delay_line::{DelayLine, Outgoing};
 use crate::random::Loss;
 
@@ -117,7 +117,9 @@ pub fn run(
         .or(candidates.first())
         .copied()
         .with_context(|| format!("no address for {}", options.to))?;
+    refuse_a_loop(listen, &[upstream])?;
     let socket = UdpSocket::bind(listen).map_err(|error| bind_error(listen, error))?;
+    refuse_a_loop(socket.local_addr()?, &[upstream])?;
     let counts = Arc::new(Counts::default());
     // Ready for Ctrl-C before anyone can read the first line.
     on_stop(Arc::clone(&counts))?;
@@ -189,22 +191,23 @@ impl Relay {
 
     /// Drops the datagram, or queues it on the delay line.
     fn pass_on(&self, outgoing: Outgoing, lost: bool, direction: &Direction) {
-        if lost {
-            direction.dropped.fetch_add(1, Ordering::Relaxed);
-            if self.verbose {
-                self.console.say(format_args!(
-                    "dropped {} bytes from {} to {}",
-                    outgoing.datagram.len(),
-                    outgoing.from,
-                    outgoing.destination
-                ));
+        let (size, from, to) = (outgoing.datagram.len(), outgoing.from, outgoing.destination);
+        let why = if lost {
+            ""
+        } else if self.line.push(outgoing) {
+            if self.delayed {
+                self.counts.delayed.fetch_add(1, Ordering::Relaxed);
             }
             return;
+        } else {
+            " (the delay line is full)"
+        };
+        direction.dropped.fetch_add(1, Ordering::Relaxed);
+        if self.verbose {
+            self.console.say(format_args!(
+                "dropped {size} bytes from {from} to {to}{why}"
+            ));
         }
-        if self.delayed {
-            self.counts.delayed.fetch_add(1, Ordering::Relaxed);
-        }
-        self.line.push(outgoing);
     }
 
     /// The scheduler thread, when a datagram is due: send it on its way.

@@ -93,3 +93,15 @@ fn an_unknown_host_exits_1() {
         .code(1)
         .stderr(contains("error: cannot resolve no-such-host.invalid:7788"));
 }
+
+#[test]
+fn a_relay_that_would_relay_to_itself_refuses() {
+    for mode in ["udp", "tcp"] {
+        let itself = format!("127.0.0.1:{}", common::testing::free_port());
+        relay(&[mode, "--listen", &itself, "--to", &itself])
+            .code(1)
+            .stderr(contains(format!(
+                "error: --to {itself} is the relay itself"
+            )));
+    }
+}

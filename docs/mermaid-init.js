@@ -2,6 +2,8 @@
 // Written for this book, after the one mdbook-mermaid 0.17.1 installs: the same switch between
 // mermaid's light and dark themes, and sequence diagrams set up to stay readable in mdBook's
 // 750-pixel column (long labels wrap instead of shrinking the whole picture).
+// `mdbook-mermaid install` would overwrite this file: scripts/check-docs.sh copies only the
+// library, mermaid.min.js, from mdbook-mermaid.
 (() => {
     const darkThemes = ['ayu', 'navy', 'coal'];
     const classList = document.documentElement.classList;

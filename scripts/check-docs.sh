@@ -18,9 +18,9 @@ if ! command -v mdbook-mermaid >/dev/null ||
   cargo install --locked --quiet mdbook-mermaid --version "$MDBOOK_MERMAID_VERSION"
 fi
 # mermaid.min.js (2.7 MB of minified third-party code) is not kept in git: the pinned
-# mdbook-mermaid carries the copy that matches its preprocessor. It writes it (and its own
-# mermaid-init.js, which this book replaces with docs/mermaid-init.js) into a scratch book,
-# from where only mermaid.min.js is copied.
+# mdbook-mermaid carries the copy that matches its preprocessor. `mdbook-mermaid install` writes
+# it, and its own mermaid-init.js, which would replace the book's docs/mermaid-init.js; so it
+# writes into a scratch book, from where only mermaid.min.js is copied.
 scratch=$(mktemp -d)
 printf '[book]\ntitle = "scratch"\n' >"$scratch/book.toml"
 if ! out=$(mdbook-mermaid install "$scratch" 2>&1) || [ ! -s "$scratch/mermaid.min.js" ]; then

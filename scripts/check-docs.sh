@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the book in English and in Chinese (docs/book/zh-CN) and fails on a missing include
 # file or anchor, a chapter missing from SUMMARY.md, an mdBook error, a broken internal link or
-# #fragment in either edition, or a Chinese paragraph that is missing or stale.
-# Installs mdbook and its plugins (from crates.io, a few minutes on 2 cores) when missing.
+# #fragment in either edition, a block of program output that no test checks, or a Chinese
+# paragraph that is missing or stale.
+# Installs mdbook and its plugins (from crates.io, a few minutes each on 2 cores) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,25 @@ if ! command -v mdbook >/dev/null || ! mdbook --version | grep -q "v0\.5\."; the
   echo "check-docs: installing mdbook $MDBOOK_VERSION (cargo install --locked; takes a few minutes)"
   cargo install --locked --quiet mdbook --version "$MDBOOK_VERSION"
 fi
+MDBOOK_MERMAID_VERSION=0.17.1
+if ! command -v mdbook-mermaid >/dev/null ||
+  ! mdbook-mermaid --version | grep -qF "$MDBOOK_MERMAID_VERSION"; then
+  echo "check-docs: installing mdbook-mermaid $MDBOOK_MERMAID_VERSION (cargo install --locked; takes a few minutes)"
+  cargo install --locked --quiet mdbook-mermaid --version "$MDBOOK_MERMAID_VERSION"
+fi
+# mermaid.min.js (2.7 MB of minified third-party code) is not kept in git: the pinned
+# mdbook-mermaid carries the copy that matches its preprocessor. `mdbook-mermaid install` writes
+# it, and its own mermaid-init.js, which would replace the book's docs/mermaid-init.js; so it
+# writes into a scratch book, from where only mermaid.min.js is copied.
+scratch=$(mktemp -d)
+printf '[book]\ntitle = "scratch"\n' >"$scratch/book.toml"
+if ! out=$(mdbook-mermaid install "$scratch" 2>&1) || [ ! -s "$scratch/mermaid.min.js" ]; then
+  echo "$out" >&2
+  echo "check-docs: mdbook-mermaid could not write mermaid.min.js" >&2
+  exit 1
+fi
+cp "$scratch/mermaid.min.js" docs/mermaid.min.js
+rm -rf "$scratch"
 
 I18N_VERSION=0.4.0
 if ! command -v mdbook-gettext >/dev/null || ! command -v mdbook-xgettext >/dev/null; then
@@ -34,4 +54,4 @@ fi
 
 python3 scripts/check_docs.py html docs
 bash scripts/i18n.sh status --strict | tail -n 40
-echo "check-docs: both editions build, every include, anchor and internal link resolves"
+echo "check-docs: both editions build, every include, anchor and internal link resolves, and no block shows output that no test checks"

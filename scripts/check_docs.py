@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks the book: every included file and anchor exists, every chapter is in SUMMARY.md,
-and every internal link and #fragment in the built HTML points at something that exists.
+no chapter shows program output that no test checks, and every internal link and #fragment in
+the built HTML points at something that exists.
 
 Every heading below the title carries an explicit id (`## The steps {#the-steps}`): the Chinese
 edition translates the heading's text, and without it the heading's id, and so every link to
@@ -20,6 +21,80 @@ from urllib.parse import unquote, urlsplit
 
 INCLUDE = re.compile(r"\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+# Output in the book comes from running the code, checked by the tests (STYLE.md). A block that
+# shows what a program prints must be a transcript the tests compare with a real run: a file
+# under crates/<lesson>/tests/transcripts/, pulled in with {{#include}}. So a fenced block that is
+# not code (```text, ```console, ``` …) fails the check when one of its own lines starts like a
+# line our programs print (below). Lines that an {{#include}} brings in are not seen here, which
+# is the point. Commands, step lists and diagrams start otherwise and pass. Figures measured once
+# on one machine (a benchmark's table) cannot be checked by a test: mark such a block
+# ```text,measured and say in the text that they are measured.
+FENCE = re.compile(r"^\s*(```+|~~~+)\s*([^\s`]*)")
+PROSE_BLOCKS = ("", "text", "txt", "console", "shell-session", "output", "plain")
+OUTPUT_PREFIXES = (
+    "[server] ", "[client] ", "[alice] ", "[bob] ", "[carol] ",
+    "listening on ", "bound to ", "connecting to ", "connection from ",
+    "received", "sent:", "sent to ", "served ", "stopping:", "closed ",
+    "error:", "warning:", "trace: ", "usage:", "Usage:",
+    "mode=", "TIME_WAIT after", "datagram cut", "downloaded ", "saved ", "peer: ",
+)
+
+
+# A diagram's labels are plain text, so that a translator can translate the block as one
+# message: no HTML (mermaid would take <br> as a line break, a translator would not know), and
+# no ";" or "#" in labels, which mermaid reads as the end of a statement and an entity.
+MERMAID_MARKUP = re.compile(r"<[a-zA-Z/]|&[a-z#0-9]+;|;|#")
+
+
+def mermaid_labels(rel, body, first_line, md_dir):
+    problems = []
+    for offset, line in enumerate(body):
+        where = f"{rel}:{first_line + offset}"
+        included = INCLUDE.fullmatch(line.strip())
+        if included:
+            path = os.path.normpath(os.path.join(md_dir, included.group(2).partition(":")[0]))
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    problems += mermaid_labels(f"{where} ({os.path.basename(path)})", f.read().split("\n"), 1, md_dir)
+            continue
+        if line.lstrip().startswith("%%"):
+            continue
+        if MERMAID_MARKUP.search(line):
+            problems.append(f"{where}: a diagram label with markup or ; or # (keep labels plain text): "
+                            f"{line.strip()[:60]}")
+    return problems
+
+
+def unchecked_output(rel, text, md_dir):
+    """Problems for each fenced non-code block that shows program output not from a transcript."""
+    problems = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        opening = FENCE.match(lines[i])
+        if not opening:
+            i += 1
+            continue
+        fence, info = opening.groups()
+        end = i + 1
+        while end < len(lines) and not lines[end].strip().startswith(fence):
+            end += 1
+        language, *attributes = info.split(",")
+        if language == "mermaid":
+            problems += mermaid_labels(rel, lines[i + 1:end], i + 2, md_dir)
+        if language in PROSE_BLOCKS and "measured" not in attributes:
+            for number in range(i + 1, end):
+                line = lines[number].strip()
+                if line.startswith(OUTPUT_PREFIXES):
+                    problems.append(
+                        f"{rel}:{number + 1}: `{line[:60]}` looks like program output that no test checks: "
+                        "make it a transcript in crates/<lesson>/tests/transcripts/ that a test compares with "
+                        "a real run, and {{#include}} it (or mark measured figures ```text,measured)"
+                    )
+                    break
+        i = end + 1
+    return problems
 
 
 def check_sources(docs):
@@ -47,6 +122,7 @@ def check_sources(docs):
                     problems.append(
                         f"{rel}:{number}: heading '{heading}' has no {{#id}}, so the Chinese edition would "
                         "change its id (check_docs.py fix-ids docs adds one)")
+            problems += unchecked_output(rel, text, os.path.dirname(path))
     return problems
 
 

@@ -11,7 +11,7 @@
 // These helpers panic on failure: they run only inside tests, where a panic is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -100,7 +100,7 @@ impl External {
     pub fn addr(&mut self) -> SocketAddr {
         let deadline = Instant::now() + WAIT;
         loop {
-            let line = self.next_line_before(deadline, "an address line");
+            let line = self.next_line_before(deadline, "address line");
             if let Some(addr) = address_in(&line) {
                 return addr;
             }
@@ -128,18 +128,34 @@ impl External {
     /// Waits for the next stdout line. A prompt printed without a newline (Python's `input()`)
     /// is part of the line that follows it.
     pub fn next_line(&mut self) -> String {
-        self.next_line_before(Instant::now() + WAIT, "a line")
+        self.next_line_before(Instant::now() + WAIT, "line")
     }
 
     /// Waits for a stdout line containing `text`, skipping others, and returns it.
     pub fn wait_for(&mut self, text: &str) -> String {
         let deadline = Instant::now() + WAIT;
-        let what = format!("a line containing {text:?}");
+        let what = format!("line containing {text:?}");
         loop {
             let line = self.next_line_before(deadline, &what);
             if line.contains(text) {
                 return line;
             }
+        }
+    }
+
+    /// Waits until stdout contains `text`, within a line or not (a reply with no newline);
+    /// returns all of stdout so far.
+    pub fn wait_for_stdout(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let stdout = String::from_utf8_lossy(&self.stdout()).into_owned();
+            if stdout.contains(text) {
+                return stdout;
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!("no {text:?} on stdout within the time limit"));
+            }
+            thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -258,31 +274,42 @@ impl Drop for External {
     }
 }
 
-/// Copies everything `from` yields into `into`, and, if `lines` is given, sends each line
-/// (without its line ending) there too; a last line without a newline is sent at the end.
+/// Copies everything `from` yields into `into` as soon as it arrives, and, if `lines` is given,
+/// sends each line (without its line ending) there too; a last line without a newline is sent
+/// at the end.
 fn spawn_reader(
-    from: impl Read + Send + 'static,
+    mut from: impl Read + Send + 'static,
     into: Arc<Mutex<Vec<u8>>>,
     lines: Option<mpsc::Sender<String>>,
 ) -> JoinHandle<()> {
     thread::spawn(move || {
-        let mut reader = BufReader::new(from);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    if let Ok(mut all) = into.lock() {
-                        all.extend_from_slice(&line);
-                    }
-                    if let Some(lines) = &lines {
-                        let text = String::from_utf8_lossy(&line);
-                        // The receiver may be gone (a test that no longer reads): keep copying.
-                        let _ = lines.send(text.trim_end_matches(['\n', '\r']).to_owned());
-                    }
-                }
+        let send = |line: &[u8]| {
+            if let Some(lines) = &lines {
+                let text = String::from_utf8_lossy(line);
+                // The receiver may be gone (a test that no longer reads): keep copying.
+                let _ = lines.send(text.trim_end_matches(['\n', '\r']).to_owned());
             }
+        };
+        let mut chunk = [0u8; 8192];
+        let mut pending = Vec::new();
+        loop {
+            let received = match from.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(received) => received,
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            if let Ok(mut all) = into.lock() {
+                all.extend_from_slice(&chunk[..received]);
+            }
+            pending.extend_from_slice(&chunk[..received]);
+            while let Some(at) = pending.iter().position(|&byte| byte == b'\n') {
+                let line: Vec<u8> = pending.drain(..=at).collect();
+                send(&line);
+            }
+        }
+        if !pending.is_empty() {
+            send(&pending);
         }
     })
 }

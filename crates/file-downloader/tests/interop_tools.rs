@@ -199,3 +199,35 @@ fn nc_that_connects_and_sends_nothing_gets_nothing() {
     assert_eq!(nc_request(&nc_path, server.addr(), b""), b"");
     server.wait_for("closed the connection without a request");
 }
+
+#[test]
+fn the_books_raw_requests_transcript() {
+    // The commands and answers the book's "Mixing the Python tutorials and the Rust lessons"
+    // page shows, run for real (on a port the OS picks; the book says 7890, the default).
+    let Some(nc_path) = openbsd_nc() else { return };
+    let scratch = Scratch::new();
+    let root = scratch.dir("root");
+    scratch.file("root/hello.txt", b"hello\n");
+    scratch.file("root/docs/a.txt", b"a\n");
+    let server = server(&root, &[]);
+    let requests: [(&str, &[u8]); 8] = [
+        (r"GET hello.txt\n", b"GET hello.txt\n"),
+        (r"GET hello.txt 2\n", b"GET hello.txt 2\n"),
+        (r"LIST\n", b"LIST\n"),
+        (r"GET nope.txt\n", b"GET nope.txt\n"),
+        (r"GET ../etc/passwd\n", b"GET ../etc/passwd\n"),
+        (r"GET /etc/passwd\n", b"GET /etc/passwd\n"),
+        (r"hello.txt", b"hello.txt"),
+        (r"get hello.txt\n", b"get hello.txt\n"),
+    ];
+    let mut transcript = String::new();
+    for (printf, request) in requests {
+        let answer = nc_request(&nc_path, server.addr(), request);
+        transcript.push_str(&format!("$ printf '{printf}' | nc -N 127.0.0.1 7890\n"));
+        transcript.push_str(&String::from_utf8_lossy(&answer));
+    }
+    common::testing::assert_transcript(
+        &transcript,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/nc-requests.txt"),
+    );
+}

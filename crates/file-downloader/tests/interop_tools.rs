@@ -3,7 +3,7 @@
 //! per connection; `OK <length>\n` and exactly that many bytes, or one `ERR <reason>\n` line;
 //! then the server closes. The tools are found on PATH; without them the tests print
 //! `skipped:` (and fail in CI, where SOCKETS_REQUIRE_TOOLS=1).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -4,7 +4,6 @@
 //! print `skipped:` (and fail in CI, where SOCKETS_REQUIRE_TOOLS=1).
 #![allow(clippy::unwrap_used)]
 
-#[allow(dead_code)] // only the server is needed here
 mod support;
 
 use std::net::SocketAddr;

@@ -30,7 +30,6 @@ pub struct External {
     command: String,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
-    seen: Vec<String>,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     readers: Vec<JoinHandle<()>>,
@@ -88,7 +87,6 @@ impl External {
             command: shown,
             stdin,
             lines,
-            seen: Vec::new(),
             stdout,
             stderr,
             readers,
@@ -112,7 +110,8 @@ impl External {
         self.write(format!("{line}\n").as_bytes());
     }
 
-    /// Writes bytes to the program's stdin.
+    /// Writes bytes to the program's stdin: a little, as typed (a pipe holds some 64 KiB; more
+    /// than that to a program that does not read would wait here).
     pub fn write(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin is still open");
         if let Err(e) = stdin.write_all(bytes).and_then(|()| stdin.flush()) {
@@ -241,10 +240,7 @@ impl External {
     fn next_line_before(&mut self, deadline: Instant, what: &str) -> String {
         let left = deadline.saturating_duration_since(Instant::now());
         match self.lines.recv_timeout(left) {
-            Ok(line) => {
-                self.seen.push(line.clone());
-                line
-            }
+            Ok(line) => line,
             Err(RecvTimeoutError::Timeout) => {
                 self.fail(&format!("no {what} within the time limit"))
             }

@@ -12,6 +12,9 @@ pub mod text;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+#[cfg(feature = "test-support")]
+pub mod external;
+
 pub use addr::Addr;
 pub use console::Console;
 pub use text::Encoding;

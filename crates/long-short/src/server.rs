@@ -151,8 +151,9 @@ pub struct Stats {
 enum Ending {
     /// The client closed it, after this many requests.
     ClosedByClient(u64),
-    /// The client sent nothing for `--idle` seconds.
-    Idle,
+    /// The client sent nothing for `--idle` seconds; `midway`: after part of a request, with
+    /// no newline yet (the tutorials' clients send none).
+    Idle { midway: bool },
     /// The client sent a line over [`MAX_REQUEST`] bytes.
     Refused,
 }
@@ -286,8 +287,12 @@ impl Server {
                 format_args!("{peer} closed the connection after {requests} request(s)"),
             ),
             Ok(Ending::ClosedByClient(_)) => {}
-            Ok(Ending::Idle) => self.console.say(format_args!(
+            Ok(Ending::Idle { midway: false }) => self.console.say(format_args!(
                 "{peer} sent nothing for {} s: connection closed",
+                self.options.idle.as_secs_f64()
+            )),
+            Ok(Ending::Idle { midway: true }) => self.console.say(format_args!(
+                "{peer} sent part of a request, no newline, then nothing for {} s: connection closed (requests end with a newline)",
                 self.options.idle.as_secs_f64()
             )),
             Ok(Ending::Refused) => self.console.say(format_args!(
@@ -325,7 +330,11 @@ impl Server {
             // that the client sent back to back. Requests are framed by newline, not by recv.
             let received = match stream.read(&mut chunk) {
                 Ok(count) => count,
-                Err(error) if is_timeout(&error) => return Ok(Ending::Idle),
+                Err(error) if is_timeout(&error) => {
+                    return Ok(Ending::Idle {
+                        midway: !pending.is_empty(),
+                    });
+                }
                 Err(error) => return Err(error),
             };
             self.console

@@ -122,6 +122,23 @@ fn an_idle_connection_is_closed_after_the_idle_time() {
 }
 
 #[test]
+fn half_a_request_is_never_answered_and_the_idle_close_says_why() {
+    // The tutorials' clients (seed 001's, on this lesson's port 8081) send text without a
+    // newline and wait: requests are lines here, so no answer comes, and the server's line
+    // says what was missing rather than "sent nothing".
+    let mut server = server(&["--idle", "0.3"]);
+    let mut stream = connect(server.addr());
+    stream.write_all(b"no newline").unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).unwrap();
+    assert_eq!(reply, b"", "closed without an answer");
+    server.wait_for(
+        "sent part of a request, no newline, then nothing for 0.3 s: connection closed (requests end with a newline)",
+    );
+    assert_still_serving(server.addr());
+}
+
+#[test]
 fn invalid_utf8_is_echoed_unchanged_and_shown_in_hex() {
     let mut server = server(&["--verbose"]);
     let mut stream = connect(server.addr());

@@ -127,14 +127,14 @@ def check_sources(docs):
 
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+\{#([^}\s]+)\})?[ \t]*$")
-FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+HEADING_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
 
 def headings(text):
     """(line number, level, text, explicit id or None) of each heading below the title."""
     found, fence = [], None
     for number, line in enumerate(text.split("\n"), 1):
-        opening = FENCE.match(line)
+        opening = HEADING_FENCE.match(line)
         if opening:
             if fence is None:
                 fence = opening.group(1)

@@ -278,7 +278,40 @@ pub fn tool(name: &str) -> Option<std::path::PathBuf> {
     found
 }
 
-/// A port on which nothing listens (for the moment): bound by the OS, then released.
+/// A TCP port that refuses connections for as long as the value lives: a socket is bound to it
+/// but never listens, so the kernel answers a connect with RST, and no other test running in
+/// parallel can take the port in the meantime (unlike [`free_port`], which releases it).
+pub struct RefusedPort {
+    _socket: socket2::Socket,
+    port: u16,
+}
+
+impl RefusedPort {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// See [`RefusedPort`]: what a test of "connection refused" should connect to.
+pub fn refused_port() -> RefusedPort {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    socket.bind(&any.into()).expect("bind 127.0.0.1:0");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|addr| addr.as_socket())
+        .map(|addr| addr.port())
+        .expect("local_addr");
+    RefusedPort {
+        _socket: socket,
+        port,
+    }
+}
+
+/// A port on which nothing listens (for the moment): bound by the OS, then released. Another
+/// test may take it at any time: to test "connection refused", use [`refused_port`].
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local_addr").port()

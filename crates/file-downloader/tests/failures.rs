@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::thread::{self, JoinHandle};
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, connect, free_port};
+use common::testing::{WAIT, connect, refused_port};
 use predicates::str::contains;
 use support::{Scratch, assert_same_file, client, names_in, random_bytes, server};
 
@@ -206,7 +206,8 @@ fn a_client_that_vanishes_mid_transfer_is_logged_and_the_server_goes_on() {
 #[test]
 fn connection_refused_names_the_address() {
     let scratch = Scratch::new();
-    let port = free_port();
+    let refused = refused_port();
+    let port = refused.port();
     client(
         format!("127.0.0.1:{port}").parse().unwrap(),
         scratch.path(),

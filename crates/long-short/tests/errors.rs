@@ -10,13 +10,14 @@ use std::net::TcpListener;
 use std::thread;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, free_port};
+use common::testing::{WAIT, refused_port};
 use predicates::str::contains;
 use support::{assert_counts, client, server};
 
 #[test]
 fn a_client_pointed_at_a_dead_port_exits_1_saying_so() {
-    let port = free_port().to_string();
+    let refused = refused_port();
+    let port = refused.port().to_string();
     for mode in ["long", "short"] {
         let output = cargo_bin_cmd!("long-short")
             .args(["client", "--connect", &port, "--mode", mode, "--count", "5"])

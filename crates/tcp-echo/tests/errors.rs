@@ -3,7 +3,7 @@
 mod support;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, free_port};
+use common::testing::{WAIT, refused_port};
 use predicates::str::contains;
 use support::{client, server};
 
@@ -22,7 +22,8 @@ fn port_already_in_use() {
 
 #[test]
 fn connection_refused() {
-    let port = free_port();
+    let refused = refused_port();
+    let port = refused.port();
     cargo_bin_cmd!("tcp-echo")
         .args(["client", "--connect", &port.to_string(), "--message", "x"])
         .timeout(WAIT)

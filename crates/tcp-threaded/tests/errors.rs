@@ -3,7 +3,7 @@
 mod support;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, free_port};
+use common::testing::{WAIT, refused_port};
 use predicates::str::contains;
 use support::server;
 
@@ -26,7 +26,8 @@ fn port_already_in_use() {
 
 #[test]
 fn connection_refused() {
-    let port = free_port().to_string();
+    let refused = refused_port();
+    let port = refused.port().to_string();
     tcp_threaded(&["client", "--connect", &port, "--message", "x"])
         .code(1)
         .stderr(contains(format!(

@@ -207,6 +207,9 @@ fn a_client_that_resets_mid_line_does_not_stop_the_server() {
         (&stream).write_all(b"half a li").unwrap();
     }
     server.wait_for("connection from");
+    // The next recv fails with ECONNRESET: logged in one line, and the server goes on.
+    let line = server.wait_for("connection with");
+    assert!(line.contains(" failed: "), "{line}");
     client(server.addr(), &["--message", "next"])
         .assert()
         .success()

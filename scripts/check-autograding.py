@@ -12,6 +12,15 @@ import sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
+def is_lesson(crate):
+    """A lesson's Cargo.toml describes it as "Lesson: …" (common and the tools are not lessons)."""
+    manifest = os.path.join(ROOT, "crates", crate, "Cargo.toml")
+    if not os.path.isfile(manifest):
+        return False
+    with open(manifest, encoding="utf-8") as f:
+        return 'description = "Lesson:' in f.read()
+
+
 def main():
     with open(os.path.join(ROOT, ".github/classroom/autograding.json"), encoding="utf-8") as f:
         tests = json.load(f)["tests"]
@@ -20,11 +29,7 @@ def main():
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"two entries are named {name!r}")
 
-    lessons = sorted(
-        d for d in os.listdir(os.path.join(ROOT, "crates"))
-        # common is shared code and relay a tool (the loss lab): neither is a graded lesson.
-        if d not in ("common", "relay") and os.path.isfile(os.path.join(ROOT, "crates", d, "Cargo.toml"))
-    )
+    lessons = sorted(d for d in os.listdir(os.path.join(ROOT, "crates")) if is_lesson(d))
     graded = set()
     for test in tests:
         words = shlex.split(test["run"])

@@ -7,8 +7,11 @@ pub mod cli;
 pub mod console;
 pub mod framing;
 pub mod net;
+pub mod stalled;
 pub mod text;
 
+#[cfg(feature = "test-support")]
+pub mod hostile;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use common::Console;
 use common::cli::TraceArg;
+use common::stalled::WriteTimeoutArg;
 
 use crate::{client, paths, server};
 
@@ -48,6 +49,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         root: shared.clone(),
         request_timeout: std::time::Duration::from_secs(5),
         max_clients: 32,
+        write_timeout: WriteTimeoutArg::default(),
         trace,
     };
     // Listen before the client starts, so that its connection cannot come too early.

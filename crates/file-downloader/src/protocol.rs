@@ -260,3 +260,63 @@ mod tests {
         assert!(Header::parse(b"hello").is_err());
     }
 }
+
+/// Property tests: the request line parser fed inputs nobody would think of. A case costs
+/// microseconds, so proptest's default 256 cases each.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Request lines, most of them almost right: the two commands, with or without names,
+    /// spaces, digits, `\r`, invalid UTF-8 and control bytes.
+    fn request_like() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            "(GET|LIST|GET |get |PUT )[ -~\r\t]{0,20}( [0-9]{0,25})?\r?"
+                .prop_map(String::into_bytes),
+            prop::collection::vec(any::<u8>(), 0..32)
+                .prop_map(|name| [b"GET ".as_slice(), &name].concat()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn prop_no_request_line_makes_the_parser_panic(line in request_like()) {
+            // A request or a refusal, never a panic. Whatever parses, and names no control
+            // character (the server refuses those), goes back on the wire as one line that
+            // parses to the same request.
+            let parsed = Request::parse(&line);
+            if let Ok(request) = parsed
+                && !matches!(&request, Request::Get { name, .. } if name.chars().any(char::is_control))
+            {
+                let again = request.line();
+                prop_assert_eq!(Request::parse(again.trim_end_matches('\n').as_bytes()), Ok(request));
+            }
+        }
+
+        #[test]
+        fn prop_every_request_round_trips(
+            // What a client may ask for: any text without control characters (the server
+            // refuses those), spaces and trailing numbers included.
+            name in "[^\\p{Cc}]{0,12}( [0-9]{1,22})?",
+            offset in prop_oneof![Just(0u64), any::<u64>()],
+        ) {
+            let request = Request::Get { name, offset };
+            let line = request.line();
+            // One line: a single `\n`, at the end.
+            prop_assert_eq!(line.find('\n'), Some(line.len() - 1));
+            prop_assert_eq!(Request::parse(&line.as_bytes()[..line.len() - 1]), Ok(request));
+        }
+
+        #[test]
+        fn prop_no_header_line_makes_the_client_panic(line in prop::collection::vec(any::<u8>(), 0..40)) {
+            let _ = Header::parse(&line);
+        }
+
+        #[test]
+        fn prop_every_length_header_round_trips(length in any::<u64>()) {
+            prop_assert_eq!(Header::parse(format!("OK {length}").as_bytes()), Ok(Header::Ok(length)));
+        }
+    }
+}

@@ -16,13 +16,11 @@ use clap::Args;
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
 use common::net::{bind_error, is_timeout};
+use common::stalled::{self, WriteTimeoutArg};
 use common::{Addr, Console, Encoding};
 
 use crate::paths;
 use crate::protocol::{MAX_REQUEST, Refusal, Request, SEND_CHUNK};
-
-/// A client that stops reading for this long, while we send to it, is dropped.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// After an `ERR`, how long we wait for the client to close before we do.
 const LINGER: Duration = Duration::from_secs(1);
@@ -46,6 +44,9 @@ pub struct Options {
     #[arg(long, value_name = "N", default_value = "32",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_clients: u16,
+
+    #[command(flatten)]
+    pub write_timeout: WriteTimeoutArg,
 
     #[command(flatten)]
     pub trace: TraceArg,
@@ -98,16 +99,20 @@ pub fn serve(
         console.trace(format_args!("accept() -> {peer}"));
 
         let Some(slot) = Slot::take(&active, limit) else {
-            turn_away(stream, peer, limit, &turning_away, console);
+            let write_timeout = options.write_timeout.write_timeout;
+            turn_away(stream, peer, limit, &turning_away, write_timeout, console);
             continue;
         };
         let root = Arc::clone(&root);
         let request_timeout = options.request_timeout;
+        let write_timeout = options.write_timeout.write_timeout;
         let spawned = thread::Builder::new()
             .name(format!("client {peer}"))
             .spawn(move || {
                 let _slot = slot; // handed back when this client is done
-                if let Err(error) = serve_client(stream, peer, &root, request_timeout, console) {
+                if let Err(error) =
+                    serve_client(stream, peer, &root, request_timeout, write_timeout, console)
+                {
                     // One failing client is logged; the others go on.
                     console.say(format_args!("connection with {peer} failed: {error}"));
                 }
@@ -126,6 +131,7 @@ fn turn_away(
     peer: SocketAddr,
     limit: usize,
     turning_away: &Arc<AtomicUsize>,
+    write_timeout: Duration,
     console: Console,
 ) {
     let refusal = Refusal::Busy { limit };
@@ -135,7 +141,7 @@ fn turn_away(
     };
     let _ = thread::Builder::new().spawn(move || {
         let _slot = slot;
-        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+        let _ = stream.set_write_timeout(Some(write_timeout));
         let _ = refuse(stream, &refusal, console);
     });
 }
@@ -167,10 +173,11 @@ fn serve_client(
     peer: SocketAddr,
     root: &Path,
     request_timeout: Duration,
+    write_timeout: Duration,
     console: Console,
 ) -> io::Result<()> {
     // A client that stops reading must not block us in write_all forever.
-    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    stream.set_write_timeout(Some(write_timeout))?;
 
     // ③ One request line.
     let line = match read_request(&mut stream, request_timeout, console)? {
@@ -314,7 +321,8 @@ fn send_file(
             return Ok(());
         }
         if let Err(error) = stream.write_all(&buffer[..read]) {
-            // The client went away (or stopped reading for WRITE_TIMEOUT). Log it, go on.
+            // The client went away (or stopped reading for --write-timeout). Log it, go on.
+            let error = stalled::explain(&stream, error);
             console.say(format_args!(
                 "{peer} left after {sent} of {length} bytes of {name}: {error}"
             ));

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use common::cli::TraceArg;
+use common::stalled::WriteTimeoutArg;
 use common::{Addr, Console};
 
 use crate::client::{self, Measurement, Mode};
@@ -55,6 +56,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         idle: Duration::from_secs(60),
         no_reuseaddr: false,
         verbose: false,
+        write_timeout: WriteTimeoutArg::default(),
         trace,
     };
     let server = Arc::new(Server::new(listener, server_options, server_console));

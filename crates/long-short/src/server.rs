@@ -18,15 +18,13 @@ use clap::{Args, ValueEnum};
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
 use common::net::{bind_error, is_timeout};
+use common::stalled::{self, WriteTimeoutArg};
 use common::{Addr, Console, Encoding};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// The longest request line, newline included. A longer one gets an error line and the
 /// connection is closed: a client must not make the server buffer without limit.
 pub const MAX_REQUEST: usize = 64 * 1024;
-
-/// A client that stops reading its replies for this long, while we write to it, is dropped.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// After refusing a request, how long we read and discard what the client still sends.
 const LINGER: Duration = Duration::from_secs(2);
@@ -67,6 +65,9 @@ pub struct Options {
     /// Print every connection and every request (slow: printing costs more than answering)
     #[arg(long)]
     pub verbose: bool,
+
+    #[command(flatten)]
+    pub write_timeout: WriteTimeoutArg,
 
     #[command(flatten)]
     pub trace: TraceArg,
@@ -316,7 +317,7 @@ impl Server {
         // would hold a thread and a socket.
         stream.set_read_timeout(Some(self.options.idle))?;
         // A client that never reads its replies must not block us forever in write_all.
-        stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+        stream.set_write_timeout(Some(self.options.write_timeout.write_timeout))?;
         // Each reply leaves in one write and the client waits for it: Nagle's algorithm, which
         // holds small segments back to merge them, could only add delay.
         stream.set_nodelay(true)?;
@@ -377,7 +378,9 @@ impl Server {
             }
             if !replies.is_empty() {
                 // ⑥ sendall: every answer to this recv in one write, one system call.
-                stream.write_all(&replies)?;
+                stream
+                    .write_all(&replies)
+                    .map_err(|error| stalled::explain(&stream, error))?;
                 self.console
                     .trace(format_args!("sendall({} bytes)", replies.len()));
                 replies.clear();

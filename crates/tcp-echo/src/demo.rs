@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use common::cli::{EncodingArg, TraceArg};
+use common::stalled::WriteTimeoutArg;
 use common::{Addr, Console, Encoding};
 
 use crate::{client, server};
@@ -34,6 +35,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         upper: false,
         reply: None,
         encoding,
+        write_timeout: WriteTimeoutArg::default(),
         trace,
     };
     let client_console = Console::new(trace.trace).with_prefix("[client] ");

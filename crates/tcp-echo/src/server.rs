@@ -13,14 +13,12 @@ use clap::Args;
 use common::cli::{EncodingArg, TraceArg};
 use common::framing::{Pending, SILENCE};
 use common::net::{bind_error, is_timeout};
+use common::stalled::{self, WriteTimeoutArg};
 use common::{Addr, Console, Encoding};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// The longest message the server buffers before handling it in pieces.
 const MAX_MESSAGE: usize = 64 * 1024;
-
-/// A client that stops reading for this long, while we write to it, is dropped.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `tcp-echo server`: what the server listens on and how it replies.
 #[derive(Args, Clone, Debug)]
@@ -43,6 +41,9 @@ pub struct Options {
 
     #[command(flatten)]
     pub encoding: EncodingArg,
+
+    #[command(flatten)]
+    pub write_timeout: WriteTimeoutArg,
 
     #[command(flatten)]
     pub trace: TraceArg,
@@ -142,7 +143,10 @@ fn serve_client(
     // Wake up after a short silence, to answer a message that has no newline.
     stream.set_read_timeout(Some(SILENCE))?;
     // A client that never reads must not block us forever in write_all.
-    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    stream.set_write_timeout(Some(options.write_timeout.write_timeout))?;
+    // Each reply leaves at once. With Nagle's algorithm on, the second of two quick replies
+    // would wait until the client acknowledges the first, and clients delay that by 40 ms.
+    stream.set_nodelay(true)?;
 
     let mut pending = Pending::default();
     let mut chunk = [0u8; 1024];
@@ -204,7 +208,9 @@ fn answer(
     };
     // ⑥ send: write_all, like Python's sendall. A plain send() (write) may take only part of
     // the buffer and return how much it took; the tutorials ignore that.
-    stream.write_all(&reply)?;
+    stream
+        .write_all(&reply)
+        .map_err(|error| stalled::explain(stream, error))?;
     console.trace(format_args!("sendall({} bytes)", reply.len()));
     Ok(())
 }

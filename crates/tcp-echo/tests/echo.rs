@@ -207,6 +207,9 @@ fn a_client_that_resets_mid_line_does_not_stop_the_server() {
         (&stream).write_all(b"half a li").unwrap();
     }
     server.wait_for("connection from");
+    // The next recv fails with ECONNRESET: logged in one line, and the server goes on.
+    let line = server.wait_for("connection with");
+    assert!(line.contains(" failed: "), "{line}");
     client(server.addr(), &["--message", "next"])
         .assert()
         .success()
@@ -267,4 +270,26 @@ fn server_that_closes_before_replying_is_reported() {
             "error: the server closed the connection without replying to \"hello\"",
         ));
     closer.join().unwrap();
+}
+
+#[test]
+fn lines_sent_together_are_echoed_without_waiting_for_an_acknowledgement() {
+    // Two lines in one write get two replies in two writes. With Nagle's algorithm on, the
+    // second reply would wait for the client to acknowledge the first, and the client delays
+    // its acknowledgement (40 ms on Linux, up to 200 ms elsewhere): 20 rounds would take 800 ms.
+    let server = server(&[]);
+    let mut stream = connect(server.addr());
+    stream.set_nodelay(true).unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        stream.write_all(b"one\ntwo\n").unwrap();
+        let mut echo = [0u8; 8];
+        stream.read_exact(&mut echo).unwrap();
+        assert_eq!(&echo, b"one\ntwo\n");
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_millis(400),
+        "20 rounds took {elapsed:?}"
+    );
 }

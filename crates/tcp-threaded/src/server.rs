@@ -18,6 +18,7 @@ use clap::Args;
 use common::cli::{EncodingArg, TraceArg, parse_seconds};
 use common::framing::{Pending, SILENCE};
 use common::net::{bind_error, is_timeout};
+use common::stalled::{self, WriteTimeoutArg};
 use common::{Addr, Console, Encoding};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -26,9 +27,6 @@ use crate::room::{self, Membership, Room};
 
 /// The longest message the server buffers before handling it in pieces.
 const MAX_MESSAGE: usize = 64 * 1024;
-
-/// A client that stops reading for this long, while we write to it, is dropped.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a client gets when `--max-connections` are already connected.
 pub const BUSY: &str = "busy, try again later";
@@ -80,6 +78,9 @@ pub struct Options {
     pub encoding: EncodingArg,
 
     #[command(flatten)]
+    pub write_timeout: WriteTimeoutArg,
+
+    #[command(flatten)]
     pub trace: TraceArg,
 }
 
@@ -100,6 +101,7 @@ impl Options {
             encoding: EncodingArg {
                 encoding: Encoding::UTF_8,
             },
+            write_timeout: WriteTimeoutArg::default(),
             trace: TraceArg { trace: false },
         }
     }
@@ -298,7 +300,7 @@ impl Server {
             peer,
             membership,
         } = client;
-        let ending = match timeouts(&stream) {
+        let ending = match socket_options(&stream, self.options.write_timeout.write_timeout) {
             Err(error) => Ending::Failed(error),
             Ok(()) => match membership {
                 Some(membership) => self.chat(&stream, peer, membership),
@@ -409,7 +411,9 @@ impl Server {
             None if self.options.upper => upper_case(message, encoding),
             None => Cow::Borrowed(message),
         };
-        stream.write_all(&reply)?;
+        stream
+            .write_all(&reply)
+            .map_err(|error| stalled::explain(stream, error))?;
         self.console
             .trace(format_args!("sendall({} bytes) to {peer}", reply.len()));
         Ok(())
@@ -461,7 +465,7 @@ impl Server {
         match (ending, written) {
             _ if dropped.load(Ordering::SeqCst) => Ending::Dropped,
             // The client closed, but what it was sent did not all arrive.
-            (Ending::Closed, Err(error)) => Ending::Failed(error),
+            (Ending::Closed, Err(error)) => Ending::Failed(stalled::explain(stream, error)),
             (ending, _) => ending,
         }
     }
@@ -679,10 +683,13 @@ impl Server {
 
 /// The socket's timeouts: a read wakes up after a short silence, to answer a message that has
 /// no newline and to look at the clock; a client that stops reading cannot block a write for
-/// longer than `WRITE_TIMEOUT`.
-fn timeouts(stream: &TcpStream) -> io::Result<()> {
+/// longer than `--write-timeout`. And each reply leaves at once: with Nagle's algorithm on, the
+/// second of two quick replies would wait until the client acknowledges the first, and clients
+/// delay that by 40 ms.
+fn socket_options(stream: &TcpStream, write_timeout: Duration) -> io::Result<()> {
     stream.set_read_timeout(Some(SILENCE))?;
-    stream.set_write_timeout(Some(WRITE_TIMEOUT))
+    stream.set_write_timeout(Some(write_timeout))?;
+    stream.set_nodelay(true)
 }
 
 /// The message in upper case, in the same encoding. Bytes that are not valid text are sent back

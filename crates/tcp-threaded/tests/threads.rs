@@ -6,7 +6,7 @@ mod support;
 use std::io::{ErrorKind, Read, Write};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::testing::WAIT;
 use predicates::str::contains;
@@ -182,4 +182,25 @@ fn trace_shows_a_thread_per_connection() {
             thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+#[test]
+fn lines_sent_together_are_echoed_without_waiting_for_an_acknowledgement() {
+    // Two lines in one write get two replies in two writes. With Nagle's algorithm on, the
+    // second reply would wait for the client to acknowledge the first, and the client delays
+    // its acknowledgement (40 ms on Linux, up to 200 ms elsewhere): 20 rounds would take 800 ms.
+    let server = server(&[]);
+    let mut peer = Peer::connect(server.addr());
+    peer.stream.set_nodelay(true).unwrap();
+    let started = Instant::now();
+    for _ in 0..20 {
+        peer.stream.write_all(b"one\ntwo\n").unwrap();
+        assert_eq!(peer.line(), "one");
+        assert_eq!(peer.line(), "two");
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(400),
+        "20 rounds took {elapsed:?}"
+    );
 }

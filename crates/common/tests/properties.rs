@@ -1,0 +1,164 @@
+//! Property tests for the two parsers every lesson leans on: the ADDR argument and the line
+//! framing (`Pending`). Each case is a few microseconds, so proptest's default 256 cases each.
+//! A failure prints the smallest input that breaks the property.
+
+mod properties {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    use common::Addr;
+    use common::framing::Pending;
+    use proptest::prelude::*;
+
+    /// Text that looks like an address often enough to reach every branch of the parser:
+    /// digits, dots, colons, brackets, hex letters, a few others.
+    fn address_like() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9a-fA-F:.\\[\\]%_ -]{0,40}",
+            "[0-9]{0,7}",
+            ":[0-9]{0,7}",
+            "\\[[0-9a-f:.]{0,20}\\]:[0-9]{0,6}",
+            "[a-z0-9.-]{0,20}:[0-9+-]{0,6}",
+            any::<String>(),
+        ]
+    }
+
+    /// A host name a resolver would accept: dot-separated labels of letters, digits, `-` (not at
+    /// either end) and `_`, with at least one letter somewhere so that it is not an IPv4 typo.
+    fn host_name() -> impl Strategy<Value = String> {
+        let label = "[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,8}[a-zA-Z0-9_])?";
+        (
+            prop::collection::vec(label, 0..4),
+            "[a-zA-Z_][a-zA-Z0-9_]{0,8}",
+        )
+            .prop_map(|(mut labels, last)| {
+                labels.push(last);
+                labels.join(".")
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn prop_no_text_makes_the_address_parser_panic(text in address_like()) {
+            // Ok or a clear error, never a panic; and an error names what was typed.
+            if let Err(error) = text.parse::<Addr>() {
+                let message = error.to_string();
+                prop_assert!(!message.is_empty());
+                prop_assert!(text.is_empty() || message.contains(&format!("{text:?}")), "{message}");
+            }
+        }
+
+        #[test]
+        fn prop_whatever_parses_prints_as_text_that_parses_to_the_same_address(
+            text in address_like()
+        ) {
+            if let Ok(addr) = text.parse::<Addr>() {
+                let shown = addr.to_string();
+                prop_assert_eq!(shown.parse::<Addr>(), Ok(addr), "{:?} printed as {:?}", text, shown);
+            }
+        }
+
+        #[test]
+        fn prop_every_ip_and_port_round_trips(ip in any::<IpAddr>(), port in any::<u16>()) {
+            let addr = Addr::from_socket_addr(SocketAddr::new(ip, port));
+            let shown = addr.to_string();
+            // The text is the standard one: what SocketAddr prints.
+            prop_assert_eq!(&shown, &SocketAddr::new(ip, port).to_string());
+            prop_assert_eq!(shown.parse::<Addr>(), Ok(addr));
+        }
+
+        #[test]
+        fn prop_every_host_name_and_port_round_trips(host in host_name(), port in any::<u16>()) {
+            let text = format!("{host}:{port}");
+            let addr: Addr = text.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            prop_assert_eq!(addr.to_string(), text);
+            prop_assert_eq!(addr.port(), port);
+        }
+
+        #[test]
+        fn prop_a_bare_port_means_this_machine_and_colon_port_every_interface(port in any::<u16>()) {
+            prop_assert_eq!(port.to_string().parse::<Addr>(), Ok(Addr::localhost(port)));
+            let every = Addr::from_socket_addr(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port));
+            prop_assert_eq!(format!(":{port}").parse::<Addr>(), Ok(every));
+        }
+
+        #[test]
+        fn prop_pending_never_loses_or_invents_a_byte(
+            steps in prop::collection::vec(
+                prop_oneof![
+                    prop::collection::vec(any::<u8>(), 0..40).prop_map(Step::Push),
+                    (1usize..50).prop_map(Step::TakeLine),
+                    Just(Step::TakeRest),
+                ],
+                0..40,
+            )
+        ) {
+            // Whatever the order of pushes and takes, and whatever the bytes: no panic, every
+            // message is at most `max` bytes and ends at its first newline or at `max`, and the
+            // messages put end to end are exactly the bytes pushed.
+            let mut pending = Pending::default();
+            let (mut pushed, mut taken) = (Vec::new(), Vec::new());
+            for step in steps {
+                match step {
+                    Step::Push(bytes) => {
+                        pending.push(&bytes);
+                        pushed.extend_from_slice(&bytes);
+                    }
+                    Step::TakeLine(max) => {
+                        if let Some(line) = pending.take_line(max) {
+                            prop_assert!(!line.is_empty() && line.len() <= max);
+                            let newline = line.iter().position(|&b| b == b'\n');
+                            prop_assert!(
+                                newline == Some(line.len() - 1)
+                                    || (newline.is_none() && line.len() == max),
+                                "{line:?} with max {max}"
+                            );
+                            taken.extend_from_slice(&line);
+                        }
+                    }
+                    Step::TakeRest => {
+                        if let Some(rest) = pending.take_rest() {
+                            prop_assert!(!rest.is_empty());
+                            taken.extend_from_slice(&rest);
+                        }
+                        prop_assert!(pending.is_empty());
+                    }
+                }
+            }
+            taken.extend(pending.take_rest().unwrap_or_default());
+            prop_assert_eq!(taken, pushed);
+        }
+
+        #[test]
+        fn prop_lines_split_at_any_points_come_out_whole(
+            lines in prop::collection::vec("[^\n]{0,30}\n", 0..20),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..30),
+            last in "[^\n]{0,10}",
+        ) {
+            // The stream is cut into reads anywhere, as TCP may do; lines come out as sent,
+            // and what has no newline comes out last, at the end of the stream.
+            let stream: Vec<u8> = lines.concat().into_bytes().into_iter().chain(last.bytes()).collect();
+            let mut at: Vec<usize> = cuts.iter().map(|cut| cut.index(stream.len() + 1)).collect();
+            at.extend([0, stream.len()]);
+            at.sort_unstable();
+            let mut pending = Pending::default();
+            let mut received = Vec::new();
+            for read in at.windows(2) {
+                pending.push(&stream[read[0]..read[1]]);
+                while let Some(line) = pending.take_line(64 * 1024) {
+                    received.push(String::from_utf8(line).map_err(|e| TestCaseError::fail(e.to_string()))?);
+                }
+            }
+            prop_assert_eq!(&received, &lines);
+            let rest = pending.take_rest().map(String::from_utf8);
+            prop_assert_eq!(rest, (!last.is_empty()).then(|| Ok(last.clone())));
+        }
+    }
+
+    /// One thing done to a `Pending`.
+    #[derive(Clone, Debug)]
+    enum Step {
+        Push(Vec<u8>),
+        TakeLine(usize),
+        TakeRest,
+    }
+}

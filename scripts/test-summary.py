@@ -17,7 +17,8 @@ PARTS = [
     ("interop, nc and socat (issue 8 §2)", ("binary", "interop_tools")),
     ("faults, property tests (issue 8 §3)", ("test", "properties::prop_")),
     ("faults, misbehaving peers (issue 8 §3)", ("binary", "hostile_peers")),
-    ("book, transcripts the book shows (issue 7 §1)", ("test", "transcript")),
+    ("book, its demos and transcripts (issue 7 §1)", ("binary", "demo")),
+    ("book, its other transcripts (issue 7 §1)", ("binary", "book")),
 ]
 
 RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+)")

@@ -96,7 +96,7 @@ case "${1:-status}" in
     pot=$(mktemp --suffix .pot)
     extract "$pot"
     if [ -f "$PO" ]; then
-      msgmerge --quiet --update --backup=off --no-wrap "$PO" "$pot"
+      msgmerge --quiet --update --backup=off --no-wrap --previous "$PO" "$pot"
     else
       msginit --no-translator --no-wrap -l zh_CN.UTF-8 -i "$pot" -o "$PO"
     fi

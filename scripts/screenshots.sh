@@ -4,6 +4,7 @@
 # each diagram's section after mermaid.js has drawn it. Look at them after changing a diagram;
 # they are not kept in git. Usage: bash scripts/screenshots.sh [THEME…]  (default: light navy ayu)
 # Output: target/screenshots/CHAPTER-N-THEME.png (the Nth diagram of the chapter, 1280 wide).
+# The Chinese edition's: BOOK_LANGUAGE=zh-CN bash scripts/screenshots.sh, into CHAPTER-N-THEME-zh-CN.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,21 +39,26 @@ focus='(() => {
     while (start.previousElementSibling) start.previousElementSibling.remove();
 })();'
 
+language=${BOOK_LANGUAGE:-en}
+suffix=""
+[ "$language" = en ] || suffix="-$language"
+
 for theme in "${themes[@]}"; do
-  book="$out/book-$theme"
+  book="$out/book-$theme$suffix"
   rm -rf "$book"
   # The theme a first-time reader gets; mdBook reads its settings from MDBOOK_* variables too.
-  MDBOOK_OUTPUT__HTML__DEFAULT_THEME=$theme MDBOOK_OUTPUT__HTML__PREFERRED_DARK_THEME=$theme \
+  MDBOOK_BOOK__LANGUAGE=$language \
+    MDBOOK_OUTPUT__HTML__DEFAULT_THEME=$theme MDBOOK_OUTPUT__HTML__PREFERRED_DARK_THEME=$theme \
     mdbook build docs --dest-dir "$(pwd)/$book" >/dev/null 2>&1
   printf '%s\n' "$focus" >"$book/focus.js"
-  rm -f "$out"/*-"$theme".png
+  rm -f "$out"/*-"$theme$suffix".png
   for source in docs/src/*.md; do
     count=$(grep -c '^```mermaid' "$source" || true)
     [ "$count" -gt 0 ] || continue
     chapter=$(basename "$source" .md)
     sed -i 's|</body>|<script src="focus.js"></script></body>|' "$book/$chapter.html"
     for n in $(seq 1 "$count"); do
-      shot="$out/$chapter-$n-$theme.png"
+      shot="$out/$chapter-$n-$theme$suffix.png"
       profile=$(mktemp -d)
       # mermaid draws in JavaScript: the virtual time budget lets it finish first.
       "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

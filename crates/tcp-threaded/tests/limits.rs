@@ -81,6 +81,21 @@ fn the_client_shows_the_busy_reply() {
 }
 
 #[test]
+fn a_turned_away_client_that_already_sent_a_line_still_reads_busy() {
+    let server = server(&["--max-connections", "1"]);
+    let _first = Peer::connect(server.addr());
+    // The line arrives before the server reads anything: closing with it unread would make the
+    // kernel send a reset, which can destroy the busy line before the client reads it.
+    for _ in 0..20 {
+        client(server.addr(), &["--message", "hello"])
+            .assert()
+            .success()
+            .stdout(contains("received: busy, try again later\n"))
+            .stdout(contains("the server closed the connection\n"));
+    }
+}
+
+#[test]
 fn idle_timeout_closes_a_silent_client() {
     let mut server = server(&["--idle-timeout", "0.5"]);
     let mut silent = Peer::connect(server.addr());

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the book and fails on a missing include file or anchor, a chapter missing from
 # SUMMARY.md, an mdBook error, or a broken internal link or #fragment.
+# Also checks that tour.sh, the lesson plans and the glossary links follow the book's lessons.
 # Installs mdbook (from crates.io, a few minutes on 2 cores) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ if ! command -v mdbook >/dev/null || ! mdbook --version | grep -q "v0\.5\."; the
 fi
 
 python3 scripts/check_docs.py sources docs
+python3 scripts/check_course.py .
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

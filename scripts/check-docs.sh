@@ -3,6 +3,7 @@
 # file or anchor, a chapter missing from SUMMARY.md, an mdBook error, a broken internal link or
 # #fragment in either edition, a block of program output that no test checks, or a Chinese
 # paragraph that is missing or stale.
+# Also checks that tour.sh, the lesson plans and the glossary links follow the book's lessons.
 # Installs mdbook and its plugins (from crates.io, a few minutes each on 2 cores) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,7 @@ if ! command -v mdbook-gettext >/dev/null || ! command -v mdbook-xgettext >/dev/
 fi
 
 python3 scripts/check_docs.py sources docs
+python3 scripts/check_course.py .
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -22,8 +22,8 @@ cargo build --quiet --workspace
 for entry in "${lessons[@]}"; do
   lesson=${entry%%|*}
   [ -d "crates/$lesson" ] || continue
-  printf '\n%s== %s%s — %s\n== cargo run -p %s -- demo %s\n\n' \
-    "$bold" "$lesson" "$plain" "${entry#*|}" "$lesson" "$*"
+  printf '\n%s== %s%s — %s\n== cargo run -p %s -- demo%s\n\n' \
+    "$bold" "$lesson" "$plain" "${entry#*|}" "$lesson" "${*:+ $*}"
   cargo run --quiet -p "$lesson" -- demo "$@"
 done
 printf '\nThat was every lesson. Each one has a chapter in the book: mdbook serve docs --open\n'

@@ -41,13 +41,17 @@ focus='(() => {
 
 language=${BOOK_LANGUAGE:-en}
 suffix=""
-[ "$language" = en ] || suffix="-$language"
+title=$(sed -n 's/^title = "\(.*\)"$/\1/p' docs/book.toml)
+if [ "$language" != en ]; then
+  suffix="-$language"
+  title=$(sed -n 's/^ZH_TITLE="\(.*\)"$/\1/p' scripts/i18n.sh) # the Chinese edition's title
+fi
 
 for theme in "${themes[@]}"; do
   book="$out/book-$theme$suffix"
   rm -rf "$book"
   # The theme a first-time reader gets; mdBook reads its settings from MDBOOK_* variables too.
-  MDBOOK_BOOK__LANGUAGE=$language \
+  MDBOOK_BOOK__LANGUAGE=$language MDBOOK_BOOK__TITLE=$title \
     MDBOOK_OUTPUT__HTML__DEFAULT_THEME=$theme MDBOOK_OUTPUT__HTML__PREFERRED_DARK_THEME=$theme \
     mdbook build docs --dest-dir "$(pwd)/$book" >/dev/null 2>&1
   printf '%s\n' "$focus" >"$book/focus.js"

@@ -339,6 +339,18 @@ pub fn python_script(python: &Path, script: &str, args: &[&str]) -> Command {
     command
 }
 
+/// One of the seeds' Python programs, `python3 interop/SCRIPT ARGS…`, running until dropped.
+pub fn seed(python: &Path, script: &str, args: &[&str]) -> External {
+    External::start(python_script(python, &format!("interop/{script}"), args))
+}
+
+/// A seed's server bound to 127.0.0.1, on a port the OS picks, and the address it printed.
+pub fn seed_server(python: &Path, script: &str) -> (External, SocketAddr) {
+    let mut server = seed(python, script, &["127.0.0.1", "0"]);
+    let addr = server.addr();
+    (server, addr)
+}
+
 /// Python 3, found on `PATH` by [`tool`] and checked to run: `None` (with a notice) on a
 /// machine without it, a failed test in CI.
 pub fn python3() -> Option<PathBuf> {

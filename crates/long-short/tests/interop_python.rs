@@ -7,29 +7,16 @@
 
 mod support;
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
-use common::external::{External, python_script, python3};
+use common::external::{External, python3, seed, seed_server};
 use support::{assert_counts, client, server};
-
-/// Seed 000's echo server on 127.0.0.1, on a port the OS picks, and its address.
-fn seed_000_server(python: &Path) -> (External, SocketAddr) {
-    let mut server = External::start(python_script(
-        python,
-        "interop/000_tcp_server.py",
-        &["127.0.0.1", "0"],
-    ));
-    let addr = server.addr();
-    (server, addr)
-}
 
 #[test]
 fn short_connections_work_against_the_seed_000_server() {
     let Some(python) = python3() else { return };
-    let (mut server, addr) = seed_000_server(&python);
+    let (mut server, addr) = seed_server(&python, "000_tcp_server.py");
     let mut command = Command::new(cargo_bin!("long-short"));
     command.args(["client", "--connect", &addr.to_string()]);
     command.args(["--mode", "short", "--count", "5", "--size", "16"]);
@@ -50,7 +37,7 @@ fn short_connections_work_against_the_seed_000_server() {
 #[test]
 fn a_long_connection_to_the_seed_000_server_gets_only_its_first_request_answered() {
     let Some(python) = python3() else { return };
-    let (_server, addr) = seed_000_server(&python);
+    let (_server, addr) = seed_server(&python, "000_tcp_server.py");
     let output = client(
         addr,
         &["--mode", "long", "--count", "2", "--timeout", "0.5"],
@@ -74,7 +61,7 @@ fn a_long_connection_to_the_seed_000_server_gets_only_its_first_request_answered
 fn the_seed_001_client_gets_no_answer_without_a_newline() {
     let Some(python) = python3() else { return };
     let mut server = server(&["--idle", "0.3"]);
-    let mut seed = External::start(python_script(&python, "interop/001_tcp_client.py", &[]));
+    let mut seed = seed(&python, "001_tcp_client.py", &[]);
     seed.type_line("127.0.0.1");
     seed.type_line(&server.addr().port().to_string());
     seed.type_line("hello");

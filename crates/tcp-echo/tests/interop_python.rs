@@ -5,24 +5,9 @@
 
 mod support;
 
-use std::net::SocketAddr;
-use std::path::Path;
-
-use common::external::{External, python_script, python3};
+use common::external::{python3, seed, seed_server};
 use predicates::str::contains;
 use support::{client, server};
-
-/// `python3 interop/SCRIPT ARGS…`, running until dropped.
-fn seed(python: &Path, script: &str, args: &[&str]) -> External {
-    External::start(python_script(python, &format!("interop/{script}"), args))
-}
-
-/// A seed's server on 127.0.0.1, on a port the OS picks, and its address.
-fn seed_server(python: &Path, script: &str) -> (External, SocketAddr) {
-    let mut server = seed(python, script, &["127.0.0.1", "0"]);
-    let addr = server.addr();
-    (server, addr)
-}
 
 #[test]
 fn rust_client_gets_its_echo_from_the_seed_000_server() {

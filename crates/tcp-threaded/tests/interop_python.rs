@@ -7,26 +7,13 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
-use common::external::{External, python_script, python3};
+use common::external::{External, python3, seed, seed_server};
 use predicates::prelude::*;
 use predicates::str::contains;
 use support::{client, server};
-
-/// `python3 interop/SCRIPT ARGS…`, running until dropped.
-fn seed(python: &Path, script: &str, args: &[&str]) -> External {
-    External::start(python_script(python, &format!("interop/{script}"), args))
-}
-
-/// A seed's server on 127.0.0.1, on a port the OS picks, and its address.
-fn seed_server(python: &Path, script: &str) -> (External, SocketAddr) {
-    let mut server = seed(python, script, &["127.0.0.1", "0"]);
-    let addr = server.addr();
-    (server, addr)
-}
 
 /// `tcp-threaded client --connect ADDR --trace`, typed into by the test; returns once connected.
 fn typing_client(addr: SocketAddr) -> External {

@@ -7,16 +7,12 @@ mod support;
 
 use std::path::Path;
 
-use common::external::{External, python_script, python3};
+use common::external::{External, python3, seed};
 use support::Chat;
 
 /// The seed's chat bound to 127.0.0.1, on a port the OS picks.
 fn python_chat(python: &Path) -> External {
-    External::start(python_script(
-        python,
-        "interop/001_udp_chat.py",
-        &["127.0.0.1", "0"],
-    ))
+    seed(python, "001_udp_chat.py", &["127.0.0.1", "0"])
 }
 
 #[test]

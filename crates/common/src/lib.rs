@@ -7,6 +7,7 @@ pub mod cli;
 pub mod console;
 pub mod framing;
 pub mod net;
+pub mod random;
 pub mod stalled;
 pub mod text;
 

@@ -2,28 +2,26 @@
 //! every connection gets a generator of its own, so that the run repeats whatever order the
 //! threads happen to go in.
 
-/// SplitMix64: a 64-bit state, a multiply and some shifts. Not for cryptography; plenty for
-/// choosing message sizes.
+use common::random::SplitMix64;
+
+/// common's SplitMix64, with what the soak asks of it: ranges, chances, sizes and bytes, and a
+/// generator of its own for each connection.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(SplitMix64::new(seed))
     }
 
     /// The generator for connection (or file) number `stream`, independent of the others.
     pub fn fork(&self, stream: u64) -> Rng {
-        let mut mixed = Rng(self.0 ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
-        Rng(mixed.next_u64())
+        let mut mixed = SplitMix64::new(self.0.0 ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        Rng::new(mixed.next_u64())
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// A number from `low` to `high`, both included.

@@ -66,11 +66,9 @@ def mermaid_labels(rel, body, first_line, md_dir):
     return problems
 
 
-def unchecked_output(rel, text, md_dir):
-    """Problems for each fenced non-code block that shows program output not from a transcript."""
-    problems = []
-    lines = text.split("\n")
-    i = 0
+def fenced_blocks(lines):
+    """(index of the opening line, index of the closing line, info string) of each fenced block."""
+    blocks, i = [], 0
     while i < len(lines):
         opening = FENCE.match(lines[i])
         if not opening:
@@ -80,6 +78,16 @@ def unchecked_output(rel, text, md_dir):
         end = i + 1
         while end < len(lines) and not lines[end].strip().startswith(fence):
             end += 1
+        blocks.append((i, end, info))
+        i = end + 1
+    return blocks
+
+
+def unchecked_output(rel, text, md_dir):
+    """Problems for each fenced non-code block that shows program output not from a transcript."""
+    problems = []
+    lines = text.split("\n")
+    for i, end, info in fenced_blocks(lines):
         language, *attributes = info.split(",")
         if language == "mermaid":
             problems += mermaid_labels(rel, lines[i + 1:end], i + 2, md_dir)
@@ -93,7 +101,6 @@ def unchecked_output(rel, text, md_dir):
                         "a real run, and {{#include}} it (or mark measured figures ```text,measured)"
                     )
                     break
-        i = end + 1
     return problems
 
 
@@ -127,24 +134,17 @@ def check_sources(docs):
 
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+\{#([^}\s]+)\})?[ \t]*$")
-HEADING_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
 
 def headings(text):
     """(line number, level, text, explicit id or None) of each heading below the title."""
-    found, fence = [], None
-    for number, line in enumerate(text.split("\n"), 1):
-        opening = HEADING_FENCE.match(line)
-        if opening:
-            if fence is None:
-                fence = opening.group(1)
-            elif opening.group(1).startswith(fence) and not line.strip().strip(fence[0]):
-                fence = None
-            continue
-        if fence is None:
-            match = HEADING.match(line)
-            if match and len(match.group(1)) >= 2:
-                found.append((number, len(match.group(1)), match.group(2), match.group(3)))
+    lines = text.split("\n")
+    in_blocks = {n for start, end, _ in fenced_blocks(lines) for n in range(start, end + 1)}
+    found = []
+    for index, line in enumerate(lines):
+        match = None if index in in_blocks else HEADING.match(line)
+        if match and len(match.group(1)) >= 2:
+            found.append((index + 1, len(match.group(1)), match.group(2), match.group(3)))
     return found
 
 

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::testing::{REQUIRE_TOOLS, WAIT, tool};
+use crate::testing::{REQUIRE_TOOLS, WAIT, announced, tool};
 
 /// A program running in the background with its stdin, stdout and stderr piped; killed and
 /// reaped when dropped.
@@ -312,9 +312,7 @@ fn spawn_reader(
 
 /// The address in a `listening on ADDR` or `bound to ADDR` line.
 fn address_in(line: &str) -> Option<SocketAddr> {
-    line.strip_prefix("listening on ")
-        .or_else(|| line.strip_prefix("bound to "))
-        .and_then(|addr| addr.trim().parse().ok())
+    announced(line).and_then(|addr| addr.trim().parse().ok())
 }
 
 /// The repository's root directory (where `interop/` and `scripts/` are).

@@ -68,9 +68,7 @@ impl Running {
             }
         };
         running.seen.push(first.clone());
-        let addr = first
-            .strip_prefix("listening on ")
-            .or_else(|| first.strip_prefix("bound to "))
+        let addr = announced(&first)
             .unwrap_or_else(|| panic!("first line should announce the address, got {first:?}"));
         running.addr = addr
             .parse()
@@ -245,6 +243,12 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
         .set_write_timeout(Some(WAIT))
         .expect("set_write_timeout");
     stream
+}
+
+/// The address text in a server's first line, `listening on ADDR` (TCP) or `bound to ADDR` (UDP).
+pub(crate) fn announced(line: &str) -> Option<&str> {
+    line.strip_prefix("listening on ")
+        .or_else(|| line.strip_prefix("bound to "))
 }
 
 /// The environment variable that makes a missing third-party program (`python3`, `nc`, `socat`)

@@ -67,14 +67,8 @@ fn clients_that_send_and_close_without_reading_do_not_disturb_the_server() {
         stream.write_all(&[b'x'; 60_000]).unwrap();
         stream.write_all(b"\n").unwrap();
     }
-    {
-        // And one that resets (linger 0: close sends RST), like a crashed client.
-        let stream = connect(server.addr());
-        socket2::SockRef::from(&stream)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        (&stream).write_all(b"never read this\n").unwrap();
-    }
+    // And one that resets (linger 0: close sends RST), like a crashed client.
+    common::hostile::send_and_reset(server.addr(), b"never read this\n");
     assert_still_serving(server.addr());
 }
 

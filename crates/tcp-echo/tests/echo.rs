@@ -199,13 +199,8 @@ fn half_closed_client_still_gets_its_answer() {
 #[test]
 fn a_client_that_resets_mid_line_does_not_stop_the_server() {
     let mut server = server(&[]);
-    {
-        let stream = connect(server.addr());
-        let socket = socket2::SockRef::from(&stream);
-        // Linger 0: close() sends RST instead of FIN, like a crashed client.
-        socket.set_linger(Some(std::time::Duration::ZERO)).unwrap();
-        (&stream).write_all(b"half a li").unwrap();
-    }
+    // Linger 0: close() sends RST instead of FIN, like a crashed client.
+    common::hostile::send_and_reset(server.addr(), b"half a li");
     server.wait_for("connection from");
     // The next recv fails with ECONNRESET: logged in one line, and the server goes on.
     let line = server.wait_for("connection with");

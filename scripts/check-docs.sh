@@ -7,19 +7,22 @@
 # Installs mdbook and its plugins (from crates.io, a few minutes each on 2 cores) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The three tools share most of their dependencies: one build directory (target/book-tools)
-# compiles those once instead of three times.
+
+# install_tool CRATE VERSION: from crates.io, pinned (--force replaces another version). The three tools share most of their
+# dependencies: one build directory (target/book-tools) compiles those once, not three times.
+install_tool() {
+  echo "check-docs: installing $1 $2 (cargo install --locked; takes a few minutes)"
+  cargo install --locked --force --quiet --target-dir target/book-tools "$1" --version "$2"
+}
 
 MDBOOK_VERSION=0.5.4
 if ! command -v mdbook >/dev/null || ! mdbook --version | grep -q "v0\.5\."; then
-  echo "check-docs: installing mdbook $MDBOOK_VERSION (cargo install --locked; takes a few minutes)"
-  cargo install --locked --quiet --target-dir target/book-tools mdbook --version "$MDBOOK_VERSION"
+  install_tool mdbook "$MDBOOK_VERSION"
 fi
 MDBOOK_MERMAID_VERSION=0.17.1
 if ! command -v mdbook-mermaid >/dev/null ||
   ! mdbook-mermaid --version | grep -qF "$MDBOOK_MERMAID_VERSION"; then
-  echo "check-docs: installing mdbook-mermaid $MDBOOK_MERMAID_VERSION (cargo install --locked; takes a few minutes)"
-  cargo install --locked --quiet --target-dir target/book-tools mdbook-mermaid --version "$MDBOOK_MERMAID_VERSION"
+  install_tool mdbook-mermaid "$MDBOOK_MERMAID_VERSION"
 fi
 # mermaid.min.js (2.7 MB of minified third-party code) is not kept in git: the pinned
 # mdbook-mermaid carries the copy that matches its preprocessor. `mdbook-mermaid install` writes
@@ -37,8 +40,7 @@ rm -rf "$scratch"
 
 I18N_VERSION=0.4.0
 if ! command -v mdbook-gettext >/dev/null || ! command -v mdbook-xgettext >/dev/null; then
-  echo "check-docs: installing mdbook-i18n-helpers $I18N_VERSION (cargo install --locked; takes a few minutes)"
-  cargo install --locked --quiet --target-dir target/book-tools mdbook-i18n-helpers --version "$I18N_VERSION"
+  install_tool mdbook-i18n-helpers "$I18N_VERSION"
 fi
 
 python3 scripts/check_docs.py sources docs

@@ -130,7 +130,7 @@ echo
 echo "bench-threaded: results"
 cat "$tmp/table"
 
-# The issue's targets, checked on this run's numbers.
+# The benchmark's targets, checked on this run's numbers.
 python3 - "$tmp/results" "$HOLD" "$POOL" <<'EOF'
 import sys
 rows = {}

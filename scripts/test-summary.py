@@ -13,12 +13,12 @@ import sys
 
 # (what CI prints, how a test belongs to the part: ("binary", name) or ("test", substring))
 PARTS = [
-    ("interop, Python seeds (issue 8 §1)", ("binary", "interop_python")),
-    ("interop, nc and socat (issue 8 §2)", ("binary", "interop_tools")),
-    ("faults, property tests (issue 8 §3)", ("test", "properties::prop_")),
-    ("faults, misbehaving peers (issue 8 §3)", ("binary", "hostile_peers")),
-    ("book, its demos and transcripts (issue 7 §1)", ("binary", "demo")),
-    ("book, its other transcripts (issue 7 §1)", ("binary", "book")),
+    ("interop, Python seeds", ("binary", "interop_python")),
+    ("interop, nc and socat", ("binary", "interop_tools")),
+    ("faults, property tests", ("test", "properties::prop_")),
+    ("faults, misbehaving peers", ("binary", "hostile_peers")),
+    ("book, its demos and transcripts", ("binary", "demo")),
+    ("book, its other transcripts", ("binary", "book")),
 ]
 
 RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+)")

@@ -4,8 +4,9 @@ its own (interoperability, faults, the book's transcripts), then the whole works
 
 Usage: cargo test --workspace 2>&1 | tee LOG; python3 scripts/test-summary.py LOG
 
-A part is a set of test binaries (by file name, e.g. every crate's tests/interop_tools.rs) or of
-test names. A part that ran no test at all fails the run: a renamed file must not silently
+A part is a set of test binaries (by file name, e.g. every crate's tests/interop_tools.rs, or a
+module of that name inside a lesson's one test binary, e.g. tests/tcp_async/interop_tools.rs) or
+of test names. A part that ran no test at all fails the run: a renamed file must not silently
 drop a whole part from CI.
 """
 import re
@@ -42,7 +43,8 @@ def main():
                 if outcome == "ignored":
                     continue
                 for label, (kind, key) in PARTS:
-                    if (kind == "binary" and binary == key) or (kind == "test" and key in name):
+                    in_binary = binary == key or name.startswith(key + "::")
+                    if (kind == "binary" and in_binary) or (kind == "test" and key in name):
                         counts[label][0 if outcome == "ok" else 1] += 1
             elif match := TOTAL.match(line):
                 passed += int(match.group(1))

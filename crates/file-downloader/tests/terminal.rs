@@ -3,6 +3,7 @@
 //! reason and the names in its `LIST` escaped, one per line. Printed raw, `ESC[2J` would clear
 //! the screen, an OSC sequence would retitle the window, and a `\r` would let the peer write a
 //! line of its own over the real one.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 mod support;
 

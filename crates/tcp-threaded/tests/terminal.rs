@@ -2,6 +2,7 @@
 //! characters escaped, one received message per line, by the server (in every mode) and by the
 //! client's receive thread. Printed raw, `ESC[2J` would clear the screen, an OSC sequence would
 //! retitle the window, and a `\r` or `\n` would let it write a line of its own choosing.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 mod support;
 

@@ -171,7 +171,7 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 }
 
 /// Whether [`printable`] writes `c` as an escape.
-pub fn needs_escape(c: char) -> bool {
+fn needs_escape(c: char) -> bool {
     c == '\\'
         || c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')

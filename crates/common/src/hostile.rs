@@ -1,13 +1,14 @@
 //! Peers that misbehave, for the fault tests (`tests/hostile_peers.rs` of each TCP lesson): what
 //! a port scanner, a crashed client or a client that never reads does to a server. Each one is
 //! a few socket calls; the tests then check that the server said something sensible and still
-//! serves a well-behaved client.
+//! serves a well-behaved client. And text that would take over a terminal printed raw, for the
+//! tests that every lesson shows a peer's text escaped (`tests/terminal.rs`).
 //!
 //! Like [`crate::testing`], these helpers panic on failure: they run only inside tests.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -109,10 +110,75 @@ pub fn lines(lines: usize, length: usize) -> Vec<u8> {
     line.repeat(lines)
 }
 
+/// What a hostile peer sends to whoever prints it raw: `ESC[2J` clears the screen, `ESC]0;…BEL`
+/// (an OSC sequence) sets the window title, BEL rings the bell, and CR returns to the start of
+/// the line so that a forged `received from` line is written over the real one. After the
+/// newline, a second line dressed up as another peer's. Two TCP lines; one UDP datagram.
+pub const TERMINAL_ATTACK: &[u8] = b"\x1b[2J\x1b]0;pwned\x07\x07\rreceived from 6.6.6.6:666: forged\nreceived from 6.6.6.6:666: forged too\n";
+
+/// The first line of [`TERMINAL_ATTACK`] as a lesson must show it: every control character
+/// escaped, all on one line.
+pub const TERMINAL_ATTACK_SHOWN: &str =
+    r"\x1b[2J\x1b]0;pwned\x07\x07\rreceived from 6.6.6.6:666: forged";
+
+/// Asserts that a program's output (stdout or stderr) holds no control character but its line
+/// ends, and no line that claims to come from 6.6.6.6 (the forger of [`TERMINAL_ATTACK`]).
+pub fn assert_no_terminal_control(output: &str) {
+    for line in output.lines() {
+        assert!(
+            !line.chars().any(char::is_control),
+            "a control character reached the output: {line:?}\nin:\n{output}"
+        );
+        let unprefixed = line.strip_prefix("[server] ").unwrap_or(line);
+        assert!(
+            !unprefixed.starts_with("received from 6.6.6.6"),
+            "a forged line: {line:?}\nin:\n{output}"
+        );
+    }
+}
+
+/// A TCP server that answers its first client's first line (or its first silence) with `reply`,
+/// then closes: a hostile server for a lesson's client. Runs on a thread of its own, which
+/// ends by itself within [`WAIT`] if nobody connects.
+pub fn answer_once(reply: Vec<u8>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    thread::spawn(move || {
+        let deadline = Instant::now() + WAIT;
+        let mut stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
+                    thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => return,
+            }
+        };
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let _ = stream.set_write_timeout(Some(WAIT));
+        // The request: up to its newline, or whatever came before half a second of silence.
+        let mut request = [0u8; 4096];
+        let mut got = 0;
+        while let Ok(n @ 1..) = stream.read(&mut request[got..]) {
+            got += n;
+            if request[..got].contains(&b'\n') || got == request.len() {
+                break;
+            }
+        }
+        let _ = stream.write_all(&reply);
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        // Let the client read it all and close first, so that no reset destroys the reply.
+        let _ = stream.set_read_timeout(Some(WAIT));
+        while let Ok(1..) = stream.read(&mut request) {}
+    });
+    addr
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
 
     fn listener() -> (TcpListener, SocketAddr) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

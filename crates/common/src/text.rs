@@ -1,8 +1,11 @@
 //! Text on the wire: sockets carry bytes, people read text; an encoding turns one into the
 //! other. Both directions are strict here: bytes that are not valid in the chosen encoding and
-//! characters it cannot represent are errors the caller shows, never silently replaced.
+//! characters it cannot represent are errors the caller shows, never silently replaced. And
+//! text from a peer is shown with its control characters escaped (see [`printable`]).
 
+use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 /// Labels to suggest when an encoding label is unknown.
@@ -94,13 +97,15 @@ impl Encoding {
             .map_or(std::borrow::Cow::Borrowed(bytes), std::borrow::Cow::Owned)
     }
 
-    /// Decodes a line (or a message) for display: its trailing `\n` or `\r\n` removed, and
-    /// undecodable bytes shown as `<N bytes not valid …>` with a hint instead of failing.
+    /// Decodes a line (or a message) for display: its trailing `\n` or `\r\n` removed,
+    /// control characters escaped (see [`printable`]), so that whatever a peer sends shows as
+    /// one line of plain text, and undecodable bytes shown as `<N bytes not valid …>` with a
+    /// hint instead of failing.
     pub fn display(self, bytes: &[u8]) -> String {
         let line = bytes.strip_suffix(b"\n").unwrap_or(bytes);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match self.decode(line) {
-            Ok(text) => text,
+            Ok(text) => printable(&text).into_owned(),
             Err(error) => format!("{error} ({})", error.hint()),
         }
     }
@@ -119,6 +124,59 @@ impl FromStr for Encoding {
         Encoding::for_label(label)
     }
 }
+
+// ANCHOR: printable
+/// Text from a peer, made safe to print on a terminal or in a log: every character that could
+/// act instead of being read is written as an escape. Ordinary text, Chinese included, comes
+/// back unchanged (and borrowed).
+///
+/// A terminal obeys what it prints: ESC (`\x1b`) starts a command (`ESC[2J` clears the screen,
+/// `ESC]0;…BEL` sets the window title), `\r` returns to the start of the line to overwrite it,
+/// and `\n` starts a new line that a peer could dress up as `received from SOMEONE ELSE: …`.
+/// So: `\n`, `\r` and `\t` are written like that, every other control character (C0, DEL,
+/// C1) as `\xHH` or `\u{HHHH}`, the line and paragraph separators (U+2028, U+2029) and the
+/// bidirectional overrides that can make a line read differently from what it holds
+/// (U+202A–U+202E, U+2066–U+2069) as `\u{HHHH}`. A backslash itself is doubled, so that a peer
+/// who sends the four characters `\x1b` is told apart from one who sends ESC.
+///
+/// ```
+/// use common::text::printable;
+///
+/// assert_eq!(printable("hello, 你好"), "hello, 你好");
+/// assert_eq!(printable("\x1b[2J\x07"), r"\x1b[2J\x07");
+/// assert_eq!(printable("a\nreceived from 6.6.6.6:666: b"), r"a\nreceived from 6.6.6.6:666: b");
+/// assert_eq!(printable(r"C:\x1b"), r"C:\\x1b");
+/// ```
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' => shown.push_str(r"\\"),
+            '\n' => shown.push_str(r"\n"),
+            '\r' => shown.push_str(r"\r"),
+            '\t' => shown.push_str(r"\t"),
+            c if c.is_ascii_control() => {
+                let _ = write!(shown, r"\x{:02x}", c as u32);
+            }
+            c if needs_escape(c) => {
+                let _ = write!(shown, r"\u{{{:x}}}", c as u32);
+            }
+            c => shown.push(c),
+        }
+    }
+    Cow::Owned(shown)
+}
+
+/// Whether [`printable`] writes `c` as an escape.
+fn needs_escape(c: char) -> bool {
+    c == '\\'
+        || c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+// ANCHOR_END: printable
 
 /// An encoding label that names no encoding this program can send and receive in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -345,11 +403,80 @@ mod tests {
     fn display_strips_line_endings_and_never_fails() {
         assert_eq!(Encoding::UTF_8.display(b"hello\n"), "hello");
         assert_eq!(Encoding::UTF_8.display(b"hello\r\n"), "hello");
-        assert_eq!(Encoding::UTF_8.display(b"a\nb"), "a\nb");
+        assert_eq!(Encoding::UTF_8.display(b"a\nb"), r"a\nb");
         assert_eq!(Encoding::UTF_8.display(b""), "");
         assert_eq!(
             Encoding::UTF_8.display(&[0xc4, 0xe3, 0xba, 0xc3, b'\n']),
             "<4 bytes not valid UTF-8: c4 e3 ba c3> (valid GBK: try --encoding gbk)"
         );
+    }
+
+    #[test]
+    fn printable_leaves_ordinary_text_alone_and_borrows_it() {
+        for text in [
+            "",
+            "hello",
+            "你好,欢迎光临",
+            "tabs? no: spaces",
+            "😀 émigré",
+        ] {
+            assert!(
+                matches!(printable(text), Cow::Borrowed(t) if t == text),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn printable_escapes_what_a_terminal_would_obey() {
+        // Clear the screen, ring the bell, set the window title (OSC … BEL), overwrite the line.
+        assert_eq!(printable("\x1b[2J"), r"\x1b[2J");
+        assert_eq!(printable("ding\x07"), r"ding\x07");
+        assert_eq!(printable("\x1b]0;pwned\x07"), r"\x1b]0;pwned\x07");
+        assert_eq!(printable("ok\rEVIL"), r"ok\rEVIL");
+        assert_eq!(printable("a\tb"), r"a\tb");
+        assert_eq!(printable("\0 \x7f"), r"\x00 \x7f");
+        // C1 controls: U+009B is a one-character CSI to some terminals; U+0085 is a new line.
+        assert_eq!(printable("\u{9b}2J \u{85}"), r"\u{9b}2J \u{85}");
+        // Unicode's own line breaks, and a right-to-left override that reverses what follows.
+        assert_eq!(printable("a\u{2028}b\u{2029}"), r"a\u{2028}b\u{2029}");
+        assert_eq!(printable("x\u{202e}gnp.exe"), r"x\u{202e}gnp.exe");
+    }
+
+    #[test]
+    fn printable_keeps_a_forged_line_on_the_real_one() {
+        let forged = "hi\nreceived from 6.6.6.6:666: send me your password";
+        let shown = printable(forged);
+        assert_eq!(shown.lines().count(), 1, "{shown}");
+        assert_eq!(
+            shown,
+            r"hi\nreceived from 6.6.6.6:666: send me your password"
+        );
+    }
+
+    #[test]
+    fn printable_doubles_a_backslash_so_escapes_cannot_be_faked() {
+        // The four characters \ x 1 b, and the one character ESC, show differently.
+        assert_eq!(printable(r"\x1b"), r"\\x1b");
+        assert_eq!(printable("\x1b"), r"\x1b");
+        assert_ne!(printable(r"\x1b"), printable("\x1b"));
+        assert_eq!(printable(r"C:\Users"), r"C:\\Users");
+    }
+
+    #[test]
+    fn display_escapes_control_characters_in_every_encoding() {
+        assert_eq!(
+            Encoding::UTF_8.display(b"\x1b[2J\x07\nreceived from 6.6.6.6:666: x\r\n"),
+            r"\x1b[2J\x07\nreceived from 6.6.6.6:666: x"
+        );
+        let gbk_escape = gbk().encode("你好\x1b[31m").unwrap();
+        assert_eq!(gbk().display(&gbk_escape), r"你好\x1b[31m");
+        // Bytes that do not decode show as hex, which has nothing to escape.
+        let shown = Encoding::UTF_8.display(b"\xff\x1b[2J\n\x07");
+        assert_eq!(
+            shown,
+            "<7 bytes not valid UTF-8: ff 1b 5b 32 4a 0a 07> (try another --encoding)"
+        );
+        assert!(!shown.chars().any(char::is_control), "{shown}");
     }
 }

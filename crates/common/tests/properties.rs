@@ -1,12 +1,13 @@
-//! Property tests for the two parsers every lesson leans on: the ADDR argument and the line
-//! framing (`Pending`). Each case is a few microseconds, so proptest's default 256 cases each.
+//! Property tests for the two parsers every lesson leans on, the ADDR argument and the line
+//! framing (`Pending`), and for the escaping that shows a peer's text (`printable`). Each case is a few microseconds, so proptest's default 256 cases each.
 //! A failure prints the smallest input that breaks the property.
 
 mod properties {
     use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-    use common::Addr;
     use common::framing::Pending;
+    use common::text::printable;
+    use common::{Addr, Encoding};
     use proptest::prelude::*;
 
     /// Text that looks like an address often enough to reach every branch of the parser:
@@ -36,7 +37,88 @@ mod properties {
             })
     }
 
+    /// Text rich in what `printable` must deal with: control characters (C0, DEL, C1), the
+    /// Unicode line separators and bidi overrides, backslashes and the characters of escapes
+    /// (`x`, `u`, `{`, hex digits), next to Chinese and any other character.
+    fn tricky_text() -> impl Strategy<Value = String> {
+        let tricky = prop_oneof![
+            (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap_or('?')),
+            (0x7fu32..0xa0).prop_map(|c| char::from_u32(c).unwrap_or('?')),
+            prop::sample::select(vec![
+                '\\', 'x', 'u', '{', '}', '1', 'b', 'n', '\u{2028}', '\u{2029}', '\u{202e}',
+                '\u{2066}', '你', '好',
+            ]),
+            any::<char>(),
+        ];
+        prop::collection::vec(tricky, 0..40).prop_map(|chars| chars.into_iter().collect())
+    }
+
+    /// Reads `printable`'s output back: the inverse of the escaping, or `None` if the text is not
+    /// something `printable` could have written.
+    fn unescape(shown: &str) -> Option<String> {
+        let mut text = String::new();
+        let mut chars = shown.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                text.push(c);
+                continue;
+            }
+            match chars.next()? {
+                '\\' => text.push('\\'),
+                'n' => text.push('\n'),
+                'r' => text.push('\r'),
+                't' => text.push('\t'),
+                'x' => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    text.push(char::from(u8::from_str_radix(&hex, 16).ok()?));
+                }
+                'u' => {
+                    if chars.next()? != '{' {
+                        return None;
+                    }
+                    let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    text.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                _ => return None,
+            }
+        }
+        Some(text)
+    }
+
     proptest! {
+        #[test]
+        fn prop_printable_output_holds_no_control_character(text in tricky_text()) {
+            // Nothing a terminal would obey, and nothing that starts a new line anywhere.
+            let shown = printable(&text);
+            prop_assert!(
+                !shown.chars().any(|c| c.is_control()
+                    || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+                "{text:?} shows as {shown:?}"
+            );
+        }
+
+        #[test]
+        fn prop_different_texts_stay_distinguishable(text in tricky_text()) {
+            // printable can be undone exactly, so two different texts never show the same.
+            let shown = printable(&text);
+            prop_assert_eq!(unescape(&shown), Some(text.clone()), "shown as {:?}", shown);
+        }
+
+        #[test]
+        fn prop_text_without_escapes_prints_unchanged(text in "[^\\\\\\p{Cc}\u{2028}-\u{202e}\u{2066}-\u{2069}]{0,40}") {
+            prop_assert_eq!(printable(&text), text.as_str());
+        }
+
+        #[test]
+        fn prop_any_bytes_from_a_peer_show_as_one_line_without_controls(
+            bytes in prop::collection::vec(any::<u8>(), 0..64),
+            label in prop::sample::select(vec!["utf-8", "gbk", "big5", "shift_jis", "windows-1252"]),
+        ) {
+            let encoding: Encoding = label.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            let shown = encoding.display(&bytes);
+            prop_assert!(!shown.chars().any(char::is_control), "{bytes:?} in {label} shows as {shown:?}");
+        }
+
         #[test]
         fn prop_no_text_makes_the_address_parser_panic(text in address_like()) {
             // Ok or a clear error, never a panic; and an error names what was typed.

@@ -13,6 +13,7 @@ use clap::Args;
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
 use common::net::{connect_error, is_timeout};
+use common::text::printable;
 use common::{Addr, Console};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -152,11 +153,13 @@ fn download(options: &Options, name: &str, console: Console) -> anyhow::Result<(
     let (header, early_body) = read_header(&mut stream, options.timeout, console)?;
     let length = match header {
         Header::Ok(length) => length,
+        // The reason is the server's text: shown escaped, like everything a peer sends.
         Header::Err(reason) if offset > 0 => bail!(
-            "the server refused to resume {name:?} at byte {offset}: {reason}; to start again, delete {}",
+            "the server refused to resume {name:?} at byte {offset}: {}; to start again, delete {}",
+            printable(&reason),
             part.display()
         ),
-        Header::Err(reason) => bail!("the server refused {name:?}: {reason}"),
+        Header::Err(reason) => bail!("the server refused {name:?}: {}", printable(&reason)),
     };
     if offset > 0 {
         console.say(format_args!(
@@ -302,7 +305,7 @@ fn read_header(
         .map_err(|problem| anyhow::anyhow!("the server's answer makes no sense: {problem}"))?;
     console.say(format_args!(
         "received: {}",
-        String::from_utf8_lossy(line).trim_end()
+        printable(String::from_utf8_lossy(line).trim_end())
     ));
     Ok((header, pending.take_rest().unwrap_or_default()))
 }
@@ -398,7 +401,10 @@ fn list(options: &Options, console: Console) -> anyhow::Result<()> {
     let (header, early) = read_header(&mut stream, options.timeout, console)?;
     let length = match header {
         Header::Ok(length) => length,
-        Header::Err(reason) => bail!("the server refused to list its files: {reason}"),
+        Header::Err(reason) => bail!(
+            "the server refused to list its files: {}",
+            printable(&reason)
+        ),
     };
     let mut listing = early;
     (&mut stream)
@@ -414,8 +420,9 @@ fn list(options: &Options, console: Console) -> anyhow::Result<()> {
     let listing = String::from_utf8_lossy(&listing);
     let mut count = 0;
     for line in listing.lines() {
+        // The names come from the server: shown escaped, one file per line whatever they hold.
         let (size, name) = line.split_once('\t').unwrap_or(("?", line));
-        console.say(format_args!("{size:>12}  {name}"));
+        console.say(format_args!("{:>12}  {}", printable(size), printable(name)));
         count += 1;
     }
     console.say(format_args!("{count} files"));

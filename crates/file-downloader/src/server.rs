@@ -17,6 +17,7 @@ use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
 use common::net::{bind_error, is_timeout};
 use common::stalled::{self, WriteTimeoutArg};
+use common::text::printable;
 use common::{Addr, Console, Encoding};
 
 use crate::paths;
@@ -297,6 +298,8 @@ fn send_file(
     length: u64,
     console: Console,
 ) -> io::Result<()> {
+    // The client chose the name: the log shows it escaped, like everything a peer sends.
+    let name = printable(name);
     // The header is the framing: the client knows exactly how many bytes make the whole file.
     let header = format!("OK {length}\n");
     stream.write_all(header.as_bytes())?;
@@ -379,14 +382,7 @@ fn refuse(mut stream: TcpStream, refusal: &Refusal, console: Console) -> io::Res
 
 /// A request line as the log shows it: decoded, control characters escaped, cut short if long.
 fn shown(line: &[u8]) -> String {
-    let text: String = Encoding::UTF_8
-        .display(line)
-        .chars()
-        .map(|c| match c.is_control() {
-            true => c.escape_default().to_string(),
-            false => c.to_string(),
-        })
-        .collect();
+    let text = Encoding::UTF_8.display(line);
     match text.char_indices().nth(SHOWN) {
         Some((end, _)) => format!("{}… ({} bytes)", &text[..end], line.len()),
         None => text,

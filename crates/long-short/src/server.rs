@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use common::busy::{self, BUSY};
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
 use common::net::{bind_error, is_timeout};
@@ -53,6 +54,11 @@ pub struct Options {
     #[arg(long, value_name = "N", default_value = "8",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: u16,
+
+    /// Turn further clients away with `busy, try again later` while N connections are open
+    #[arg(long, value_name = "N", default_value = "1024",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 
     /// Close a connection that sends nothing for this many seconds
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds)]
@@ -146,6 +152,8 @@ pub struct Stats {
     pub requests: AtomicU64,
     /// Connections open now.
     pub open: AtomicU64,
+    /// Connections turned away because `--max-connections` were open.
+    pub turned_away: AtomicU64,
 }
 
 /// How a connection ended without an error.
@@ -193,6 +201,10 @@ impl Server {
                     continue;
                 }
             };
+            // Past --max-connections: turned away, and no thread is started for it.
+            let Some(stream) = self.admit(stream, peer) else {
+                continue;
+            };
             let server = Arc::clone(self);
             // thread::spawn panics when the system refuses another thread; Builder says so.
             if let Err(error) = thread::Builder::new().spawn(move || server.handle(stream, peer)) {
@@ -231,6 +243,10 @@ impl Server {
                     continue;
                 }
             };
+            // Past --max-connections: turned away, and this worker stays idle.
+            let Some(stream) = self.admit(stream, peer) else {
+                continue;
+            };
             // Busy now. Was it the last idle worker (all others hold long connections)? Then
             // start one more, so that the next client still finds a worker in accept().
             if self.idle_workers.fetch_sub(1, Ordering::SeqCst) == 1
@@ -267,6 +283,35 @@ impl Server {
     }
     // ANCHOR_END: pool
 
+    // ANCHOR: admit
+    /// Counts a new connection in, or turns it away with `busy, try again later` when
+    /// `--max-connections` are open already: without a limit, every held connection costs a
+    /// thread (a pool worker too: more are started while all are busy), for as many as a
+    /// client cares to open.
+    fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<TcpStream> {
+        let max = u64::from(self.options.max_connections);
+        let counted = self
+            .stats
+            .open
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
+                (open < max).then_some(open + 1)
+            });
+        if counted.is_ok() {
+            return Some(stream);
+        }
+        self.stats.turned_away.fetch_add(1, Ordering::Relaxed);
+        if self.options.verbose {
+            self.console.say(format_args!(
+                "busy: turned {peer} away ({max} open, --max-connections {max})"
+            ));
+        }
+        let mut busy = BUSY.as_bytes().to_vec();
+        busy.push(b'\n');
+        busy::turn_away(stream, &busy);
+        None
+    }
+    // ANCHOR_END: admit
+
     /// Such as a client that reset before we accepted it, or too many open files: not a reason
     /// to stop serving. Pause, so that a lasting error cannot spin the loop.
     fn accept_failed(&self, error: &io::Error) {
@@ -277,8 +322,8 @@ impl Server {
 
     /// One connection, from accept() to close(), whichever thread runs it.
     fn handle(&self, stream: TcpStream, peer: SocketAddr) {
+        // Counted in `open` by `admit`.
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
-        self.stats.open.fetch_add(1, Ordering::Relaxed);
         self.console.trace(format_args!("accept() -> {peer}"));
         if self.options.verbose {
             self.console.say(format_args!("connection from {peer}"));
@@ -306,7 +351,7 @@ impl Server {
         }
         self.console
             .trace(format_args!("close() the socket of {peer}"));
-        self.stats.open.fetch_sub(1, Ordering::Relaxed);
+        self.stats.open.fetch_sub(1, Ordering::SeqCst);
     }
 
     // ANCHOR: serve_connection
@@ -316,8 +361,8 @@ impl Server {
         // A long connection may rest between requests, but not forever: a client gone silent
         // would hold a thread and a socket.
         stream.set_read_timeout(Some(self.options.idle))?;
-        // A client that never reads its replies must not block us forever in write_all.
-        stream.set_write_timeout(Some(self.options.write_timeout.write_timeout))?;
+        // A client that never reads its replies must not block us forever in write_all:
+        // every write below has a deadline (--write-timeout).
         // Each reply leaves in one write and the client waits for it: Nagle's algorithm, which
         // holds small segments back to merge them, could only add delay.
         stream.set_nodelay(true)?;
@@ -347,7 +392,8 @@ impl Server {
                 if let Some(rest) = pending.take_rest() {
                     requests += 1;
                     self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                    stream.write_all(&rest)?;
+                    stalled::deadline(&stream, self.options.write_timeout.write_timeout)
+                        .write_all(&rest)?;
                 }
                 return Ok(Ending::ClosedByClient(requests));
             }
@@ -378,9 +424,9 @@ impl Server {
             }
             if !replies.is_empty() {
                 // ⑥ sendall: every answer to this recv in one write, one system call.
-                stream
-                    .write_all(&replies)
-                    .map_err(|error| stalled::explain(&stream, error))?;
+                // --write-timeout is a deadline for the whole write, however the bytes trickle.
+                stalled::deadline(&stream, self.options.write_timeout.write_timeout)
+                    .write_all(&replies)?;
                 self.console
                     .trace(format_args!("sendall({} bytes)", replies.len()));
                 replies.clear();
@@ -395,20 +441,30 @@ impl Server {
 
     /// Once a second, if anything happened: how many requests and new connections there were.
     fn report_every_second(&self) {
-        let (mut requests, mut connections) = (0, 0);
+        let (mut requests, mut connections, mut turned_away) = (0, 0, 0);
         loop {
             thread::sleep(Duration::from_secs(1));
             let now_requests = self.stats.requests.load(Ordering::Relaxed);
             let now_connections = self.stats.connections.load(Ordering::Relaxed);
-            if (now_requests, now_connections) != (requests, connections) {
+            let now_turned_away = self.stats.turned_away.load(Ordering::Relaxed);
+            if (now_requests, now_connections, now_turned_away)
+                != (requests, connections, turned_away)
+            {
+                let busy = match now_turned_away - turned_away {
+                    0 => String::new(),
+                    count => format!(
+                        ", {count} turned away (--max-connections {})",
+                        self.options.max_connections
+                    ),
+                };
                 self.console.say(format_args!(
-                    "last second: {} requests, {} new connections; {} open now",
+                    "last second: {} requests, {} new connections{busy}; {} open now",
                     now_requests - requests,
                     now_connections - connections,
                     self.stats.open.load(Ordering::Relaxed)
                 ));
             }
-            (requests, connections) = (now_requests, now_connections);
+            (requests, connections, turned_away) = (now_requests, now_connections, now_turned_away);
         }
     }
 }

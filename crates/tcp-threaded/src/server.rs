@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
+use common::busy::{self, BUSY};
 use common::cli::{EncodingArg, TraceArg, parse_seconds};
 use common::framing::{Pending, SILENCE};
 use common::net::{bind_error, is_timeout};
@@ -28,9 +29,6 @@ use crate::room::{self, Membership, Room};
 
 /// The longest message the server buffers before handling it in pieces.
 const MAX_MESSAGE: usize = 64 * 1024;
-
-/// What a client gets when `--max-connections` are already connected.
-pub const BUSY: &str = "busy, try again later";
 
 /// `tcp-threaded server`: where to listen, how to share the work, how to reply.
 #[derive(Args, Clone, Debug)]
@@ -267,7 +265,7 @@ impl Server {
             ));
             let mut busy = self.encode(BUSY);
             busy.push(b'\n');
-            turn_away(stream, busy);
+            busy::turn_away(stream, &busy);
             return None;
         }
         // A second handle on the socket, for `stop` to shut it down.
@@ -761,44 +759,4 @@ fn upper_case(message: &[u8], encoding: Encoding) -> Cow<'_, [u8]> {
         .ok()
         .and_then(|text| encoding.encode(&text.to_uppercase()).ok())
         .map_or(Cow::Borrowed(message), Cow::Owned)
-}
-
-/// How many turned-away clients may be waited for at once; past that they are closed at once.
-const MAX_TURNING_AWAY: usize = 64;
-static TURNING_AWAY: AtomicUsize = AtomicUsize::new(0);
-
-/// Sends `busy` and closes, without losing it. A client may have sent a line before it was
-/// turned away; closing a socket with unread data makes the kernel send a reset (RST) instead
-/// of FIN, and the reset can destroy the busy line before the client reads it. So: send, end our
-/// side with shutdown(Write), and read what the client sends until it closes too (at most 2 s),
-/// on a short-lived thread, so that the accept loop never waits for it.
-fn turn_away(stream: TcpStream, busy: Vec<u8>) {
-    let taken = TURNING_AWAY.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-        (n < MAX_TURNING_AWAY).then_some(n + 1)
-    });
-    // A new socket's send buffer is empty, so this cannot block; the timeout is a second
-    // guarantee.
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    let _ = (&stream).write_all(&busy);
-    let _ = stream.shutdown(Shutdown::Write);
-    if taken.is_err() {
-        return; // too many at once: close now, as `stream` is dropped
-    }
-    let drain = move || {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let mut sink = [0u8; 4096];
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-                break;
-            }
-            match (&stream).read(&mut sink) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
-        TURNING_AWAY.fetch_sub(1, Ordering::AcqRel);
-    };
-    if thread::Builder::new().spawn(drain).is_err() {
-        TURNING_AWAY.fetch_sub(1, Ordering::AcqRel);
-    }
 }

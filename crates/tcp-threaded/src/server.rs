@@ -163,16 +163,17 @@ pub struct Server {
 struct Connections {
     active: usize,
     served: u64,
-    /// A handle on every connected client's socket, by its number, so that stopping can shut
-    /// them all down: a thread blocked in a write wakes up only when its socket does.
-    sockets: HashMap<u64, TcpStream>,
+    /// Every connected client's socket, by its number, so that stopping can shut them all
+    /// down: a thread blocked in a write wakes up only when its socket does.
+    sockets: HashMap<u64, Arc<TcpStream>>,
 }
 
 /// A connection the server has counted in, with its seat in the chat room if there is one.
 struct Client {
     /// Its number: 1 for the first connection served, 2 for the next…
     number: u64,
-    stream: TcpStream,
+    /// Shared with `Connections::sockets` (an `Arc`, not a second file descriptor).
+    stream: Arc<TcpStream>,
     peer: SocketAddr,
     membership: Option<Membership>,
 }
@@ -268,14 +269,6 @@ impl Server {
             busy::turn_away(stream, &busy);
             return None;
         }
-        // A second handle on the socket, for `stop` to shut it down.
-        let handle = match stream.try_clone() {
-            Ok(handle) => handle,
-            Err(error) => {
-                self.say(format_args!("connection with {peer} failed: {error}"));
-                return None;
-            }
-        };
         // In a chat room, a client is a member from the moment it is announced.
         let membership = if self.options.broadcast {
             match self.room.join(&stream, peer) {
@@ -291,7 +284,9 @@ impl Server {
         connections.active += 1;
         connections.served += 1;
         let number = connections.served;
-        connections.sockets.insert(number, handle);
+        // Shared with `stop`, which may have to shut it down.
+        let stream = Arc::new(stream);
+        connections.sockets.insert(number, Arc::clone(&stream));
         // Said while counting, so that the numbers in the lines go up and down in order.
         self.event(&connections, format_args!("connection from {peer}"));
         Some(Client {
@@ -321,12 +316,12 @@ impl Server {
                 }
             },
         };
-        // ⑦ close() this client's socket.
+        // ⑦ close() this client's socket: the server's list lets go of it, then this thread.
+        self.connections().sockets.remove(&number);
         drop(stream);
         self.console
             .trace(format_args!("close() the socket of {peer}"));
         let mut connections = self.connections();
-        connections.sockets.remove(&number);
         // The grace period is over and `stop` shut the socket down: whatever the thread saw
         // then (the end of the stream, a failed write), the server closed it.
         let ending = match ending {
@@ -670,7 +665,7 @@ impl Workers {
     /// Gives an accepted client to whoever serves it, and returns to the accept loop at once —
     /// except in seed 002's mistake.
     fn hand_over(&mut self, server: &Arc<Server>, client: Client) {
-        let peer = client.peer;
+        let (number, peer) = (client.number, client.peer);
         match self {
             Workers::AcceptingThread => server.serve_client(client),
             Workers::ThreadPerConnection(threads) => {
@@ -687,7 +682,7 @@ impl Workers {
                 match spawned {
                     Ok(thread) => threads.push(thread),
                     // The OS refused a thread; the connection was dropped with the closure.
-                    Err(error) => server.lost(peer, error),
+                    Err(error) => server.lost(number, peer, error),
                 }
             }
             Workers::Pool(pool) => {
@@ -700,7 +695,7 @@ impl Workers {
                     shared.serve_client(client);
                 });
                 if let Err(error) = queued {
-                    server.lost(peer, error);
+                    server.lost(number, peer, error);
                 }
             }
         }
@@ -724,9 +719,11 @@ impl Workers {
 
 impl Server {
     /// A connection admitted but never served, because no thread could take it.
-    fn lost(&self, peer: SocketAddr, error: io::Error) {
+    fn lost(&self, number: u64, peer: SocketAddr, error: io::Error) {
         self.room.leave(peer);
         let mut connections = self.connections();
+        // The last handle on its socket: closing it.
+        connections.sockets.remove(&number);
         connections.active -= 1;
         self.event(
             &connections,

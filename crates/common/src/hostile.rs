@@ -203,6 +203,69 @@ fn read_until_closed(stream: &mut TcpStream) -> u64 {
     }
 }
 
+/// A server that answers every connection with a trickle: one byte (`a`, never a newline)
+/// every `pause`, so that a client never sees the silence or the newline that ends a reply.
+/// It reads and discards what clients send, and stops after [`WAIT`] or when dropped.
+pub struct TricklingServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl TricklingServer {
+    pub fn start(pause: Duration) -> TricklingServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        thread::spawn(move || {
+            let until = Instant::now() + WAIT;
+            while !stopped.load(Ordering::SeqCst) && Instant::now() < until {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let stopped = Arc::clone(&stopped);
+                        thread::spawn(move || trickle(stream, pause, until, &stopped));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        TricklingServer { addr, stop }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for TricklingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn trickle(stream: TcpStream, pause: Duration, until: Instant, stopped: &AtomicBool) {
+    let _ = stream.set_nonblocking(true);
+    let mut discard = [0u8; 4096];
+    while !stopped.load(Ordering::SeqCst) && Instant::now() < until {
+        // Read what the client sent, so that closing never resets the connection early.
+        loop {
+            match (&stream).read(&mut discard) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(_) => return,
+            }
+        }
+        match (&stream).write(b"a") {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+        thread::sleep(pause);
+    }
+}
+
 /// `lines` lines of `length` bytes each (the last one a newline), for a non-reader to send to
 /// an echo server: enough of them, and the echo fills every buffer between the two.
 pub fn lines(lines: usize, length: usize) -> Vec<u8> {

@@ -163,6 +163,9 @@ enum Ending {
     /// The client sent nothing for `--idle` seconds; `midway`: after part of a request, with
     /// no newline yet (the tutorials' clients send none).
     Idle { midway: bool },
+    /// The client sent part of a request and kept adding to it, but no newline came within
+    /// `--idle` seconds of its first byte.
+    Slow,
     /// The client sent a line over [`MAX_REQUEST`] bytes.
     Refused,
 }
@@ -341,6 +344,10 @@ impl Server {
                 "{peer} sent part of a request, no newline, then nothing for {} s: connection closed (requests end with a newline)",
                 self.options.idle.as_secs_f64()
             )),
+            Ok(Ending::Slow) => self.console.say(format_args!(
+                "{peer} sent part of a request, and no newline within {} s of its first byte: connection closed",
+                self.options.idle.as_secs_f64()
+            )),
             Ok(Ending::Refused) => self.console.say(format_args!(
                 "{peer} sent a request over {MAX_REQUEST} bytes: refused, connection closed"
             )),
@@ -371,11 +378,27 @@ impl Server {
         let mut chunk = [0u8; 16 * 1024];
         let mut replies = Vec::new();
         let mut requests = 0;
+        // When the request now pending began. A request has --idle seconds from its first byte
+        // to its newline: a client that adds a byte now and then, never a newline, would
+        // otherwise hold its thread for ever, never idle for long (slowloris).
+        let mut request_began: Option<Instant> = None;
+        let mut last_heard = Instant::now();
         loop {
+            if let Some(began) = request_began {
+                let left = self.options.idle.saturating_sub(began.elapsed());
+                if left.is_zero() {
+                    return Ok(Ending::Slow);
+                }
+                stream.set_read_timeout(Some(left))?;
+            }
             // ⑤ recv: whatever has arrived, which is not "one request": half of one, or several
             // that the client sent back to back. Requests are framed by newline, not by recv.
             let received = match stream.read(&mut chunk) {
                 Ok(count) => count,
+                // Not silent for --idle, but the request's own time is up.
+                Err(error) if is_timeout(&error) && last_heard.elapsed() < self.options.idle => {
+                    return Ok(Ending::Slow);
+                }
                 Err(error) if is_timeout(&error) => {
                     return Ok(Ending::Idle {
                         midway: !pending.is_empty(),
@@ -398,6 +421,7 @@ impl Server {
                 return Ok(Ending::ClosedByClient(requests));
             }
             pending.push(&chunk[..received]);
+            last_heard = Instant::now();
 
             let mut refused = false;
             while let Some(request) = pending.take_line(MAX_REQUEST) {
@@ -434,6 +458,15 @@ impl Server {
             if refused {
                 close_gently(stream)?;
                 return Ok(Ending::Refused);
+            }
+            // A request begun and not finished starts its clock; none pending, the idle one.
+            match (pending.is_empty(), request_began) {
+                (false, None) => request_began = Some(Instant::now()),
+                (true, Some(_)) => {
+                    request_began = None;
+                    stream.set_read_timeout(Some(self.options.idle))?;
+                }
+                _ => {}
             }
         }
     }

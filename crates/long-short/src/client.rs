@@ -292,9 +292,15 @@ fn exchange(connection: &mut Connection, request: &[u8], console: Console) -> an
     } = connection;
     stream.write_all(request).context("sending the request")?;
     console.trace(format_args!("sendall({} bytes)", request.len()));
+    // The whole reply has --timeout: a server that sends a byte now and then would otherwise
+    // keep every read short of its timeout, and hold us for ever.
+    let sent = Instant::now();
     let reply = loop {
         if let Some(line) = pending.take_line(request.len().max(MAX_ERROR_LINE)) {
             break line;
+        }
+        if sent.elapsed() >= *timeout {
+            return Err(no_reply(*timeout).into());
         }
         let received = match stream.read(chunk) {
             Ok(received) => received,

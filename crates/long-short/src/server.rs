@@ -384,10 +384,16 @@ impl Server {
         let mut request_began: Option<Instant> = None;
         let mut last_heard = Instant::now();
         loop {
+            // Whether bytes came after the pending request began: a trickle, not a silence.
+            let trickling = request_began.is_some_and(|began| last_heard > began);
             if let Some(began) = request_began {
                 let left = self.options.idle.saturating_sub(began.elapsed());
                 if left.is_zero() {
-                    return Ok(Ending::Slow);
+                    return Ok(if trickling {
+                        Ending::Slow
+                    } else {
+                        Ending::Idle { midway: true }
+                    });
                 }
                 stream.set_read_timeout(Some(left))?;
             }
@@ -395,10 +401,8 @@ impl Server {
             // that the client sent back to back. Requests are framed by newline, not by recv.
             let received = match stream.read(&mut chunk) {
                 Ok(count) => count,
-                // Not silent for --idle, but the request's own time is up.
-                Err(error) if is_timeout(&error) && last_heard.elapsed() < self.options.idle => {
-                    return Ok(Ending::Slow);
-                }
+                // Not silent, but the request's own time is up.
+                Err(error) if is_timeout(&error) && trickling => return Ok(Ending::Slow),
                 Err(error) if is_timeout(&error) => {
                     return Ok(Ending::Idle {
                         midway: !pending.is_empty(),

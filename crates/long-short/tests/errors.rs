@@ -281,3 +281,24 @@ fn a_silent_server_costs_one_timeout_per_worker_not_one_per_request() {
         );
     }
 }
+
+#[test]
+fn a_server_that_trickles_its_reply_costs_one_timeout_not_one_per_byte() {
+    // A byte every 100 ms, never a newline: every read returns before --timeout, so only a
+    // deadline for the whole reply ends the wait.
+    let trickling = common::hostile::TricklingServer::start(std::time::Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    client(
+        trickling.addr(),
+        &["--mode", "long", "--count", "100", "--timeout", "1"],
+    )
+    .assert()
+    .code(1)
+    .stdout(contains("errors=100"))
+    .stderr(contains("the first: request 0: no reply within 1 s"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

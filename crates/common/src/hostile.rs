@@ -9,6 +9,8 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -38,6 +40,8 @@ pub fn send_and_reset(addr: SocketAddr, bytes: &[u8]) {
 pub struct NonReader {
     stream: TcpStream,
     writer: Option<JoinHandle<()>>,
+    /// Bytes of the request sent so far.
+    sent: Arc<AtomicU64>,
     started: Instant,
 }
 
@@ -47,24 +51,45 @@ impl NonReader {
     /// stopped reading because its own writes are stuck. That thread ends when everything is
     /// sent or when the server closes the connection.
     pub fn start(addr: SocketAddr, request: Vec<u8>) -> NonReader {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-            .expect("socket()");
-        socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-        socket
-            .connect_timeout(&addr.into(), WAIT)
-            .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
-        let stream = TcpStream::from(socket);
-        stream.set_read_timeout(Some(WAIT)).unwrap();
-        stream.set_write_timeout(Some(WAIT)).unwrap();
+        let stream = small_window_connection(addr);
         let mut sending = stream.try_clone().unwrap();
+        let sent = Arc::new(AtomicU64::new(0));
+        let progress = Arc::clone(&sent);
         let writer = thread::spawn(move || {
-            // An error here is the server giving up on us: what the test waits for.
-            let _ = sending.write_all(&request);
+            for piece in request.chunks(64 * 1024) {
+                // An error here is the server giving up on us: what the test waits for.
+                if sending.write_all(piece).is_err() {
+                    return;
+                }
+                progress.fetch_add(piece.len() as u64, Ordering::SeqCst);
+            }
         });
         NonReader {
             stream,
             writer: Some(writer),
+            sent,
             started: Instant::now(),
+        }
+    }
+
+    /// Waits until the server has stopped reading the request: nothing more of it goes out for
+    /// a quarter of a second. An echo server stops reading when its own writes are stuck, so
+    /// from then on its thread is blocked in a write. Panics if the whole request went out.
+    pub fn wait_until_the_server_is_stuck(&self) {
+        let deadline = Instant::now() + WAIT;
+        let mut before = self.sent.load(Ordering::SeqCst);
+        loop {
+            thread::sleep(Duration::from_millis(250));
+            let now = self.sent.load(Ordering::SeqCst);
+            assert!(
+                !self.writer.as_ref().is_some_and(JoinHandle::is_finished),
+                "the server read the whole request ({now} bytes): it never got stuck"
+            );
+            if now == before {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server kept reading");
+            before = now;
         }
     }
 
@@ -80,25 +105,165 @@ impl NonReader {
         if let Some(writer) = self.writer.take() {
             writer.join().unwrap();
         }
-        let deadline = Instant::now() + WAIT;
-        let mut waiting = 0u64;
-        let mut chunk = vec![0u8; 64 * 1024];
-        loop {
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return waiting,
-                Ok(n) => waiting += n as u64,
-                Err(e)
-                    if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) =>
-                {
-                    return waiting;
+        read_until_closed(&mut self.stream)
+    }
+}
+
+/// A client that reads, but only a sip at a time: `sip` bytes every `pause`. Every send() the
+/// server makes gets a little room before its timeout, so a per-send timeout never fires and
+/// the server's thread is held for as long as the client likes (a "slow read" attack). Only a
+/// deadline for the whole reply ends it.
+pub struct TrickleReader {
+    stream: TcpStream,
+    sipping: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    started: Instant,
+}
+
+impl TrickleReader {
+    /// Connects with a small receive buffer, sends `request` from a thread of its own, and sips
+    /// from another until told to stop, for [`WAIT`] at most.
+    pub fn start(addr: SocketAddr, request: Vec<u8>, sip: usize, pause: Duration) -> TrickleReader {
+        let stream = small_window_connection(addr);
+        let mut sending = stream.try_clone().unwrap();
+        thread::spawn(move || {
+            // An error here is the server giving up on us.
+            let _ = sending.write_all(&request);
+        });
+        let started = Instant::now();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut sipper = stream.try_clone().unwrap();
+        let stopped = Arc::clone(&stop);
+        let sipping = thread::spawn(move || {
+            let mut glass = vec![0u8; sip];
+            while !stopped.load(Ordering::SeqCst) && started.elapsed() < WAIT {
+                thread::sleep(pause);
+                if matches!(sipper.read(&mut glass), Ok(0) | Err(_)) {
+                    break;
                 }
-                Err(e) => panic!("the connection is still open after the server gave up: {e}"),
             }
-            assert!(
-                Instant::now() < deadline,
-                "the server still sends after it gave up"
-            );
+        });
+        TrickleReader {
+            stream,
+            sipping: Some(sipping),
+            stop,
+            started,
         }
+    }
+
+    /// How long since it connected.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Asserts that the server has closed the connection: stops sipping, then reads what is
+    /// left at full speed and finds the end of the stream or a reset. Call it only after the
+    /// server said it gave up.
+    pub fn assert_closed(mut self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(sipping) = self.sipping.take() {
+            sipping.join().unwrap();
+        }
+        read_until_closed(&mut self.stream)
+    }
+}
+
+/// A connection with a small receive buffer (4 KiB asked; the kernel may round it up), so that
+/// the server's writes block sooner, and timeouts so that a test cannot hang on it.
+fn small_window_connection(addr: SocketAddr) -> TcpStream {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .expect("socket()");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    socket
+        .connect_timeout(&addr.into(), WAIT)
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    let stream = TcpStream::from(socket);
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    stream
+}
+
+/// Reads until the end of the stream or a reset, within [`WAIT`]; how many bytes came first.
+fn read_until_closed(stream: &mut TcpStream) -> u64 {
+    let deadline = Instant::now() + WAIT;
+    let mut waiting = 0u64;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return waiting,
+            Ok(n) => waiting += n as u64,
+            Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => {
+                return waiting;
+            }
+            Err(e) => panic!("the connection is still open after the server gave up: {e}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server still sends after it gave up"
+        );
+    }
+}
+
+/// A server that answers every connection with a trickle: one byte (`a`, never a newline)
+/// every `pause`, so that a client never sees the silence or the newline that ends a reply.
+/// It reads and discards what clients send, and stops after [`WAIT`] or when dropped.
+pub struct TricklingServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl TricklingServer {
+    pub fn start(pause: Duration) -> TricklingServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        thread::spawn(move || {
+            let until = Instant::now() + WAIT;
+            while !stopped.load(Ordering::SeqCst) && Instant::now() < until {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let stopped = Arc::clone(&stopped);
+                        thread::spawn(move || trickle(stream, pause, until, &stopped));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        TricklingServer { addr, stop }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for TricklingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn trickle(stream: TcpStream, pause: Duration, until: Instant, stopped: &AtomicBool) {
+    let _ = stream.set_nonblocking(true);
+    let mut discard = [0u8; 4096];
+    while !stopped.load(Ordering::SeqCst) && Instant::now() < until {
+        // Read what the client sent, so that closing never resets the connection early.
+        loop {
+            match (&stream).read(&mut discard) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(_) => return,
+            }
+        }
+        match (&stream).write(b"a") {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+        thread::sleep(pause);
     }
 }
 

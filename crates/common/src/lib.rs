@@ -3,6 +3,7 @@
 //! tell a student what to do. The socket calls themselves stay in the lessons.
 
 pub mod addr;
+pub mod busy;
 pub mod cli;
 pub mod console;
 pub mod framing;

@@ -161,6 +161,14 @@ fn long_connection(
                 // ⑥ keep the connection for the next request.
                 connection = Some(open);
             }
+            // A silent server: the requests left would each wait as long. Give them up.
+            Err(error) if is_no_reply(&error) => {
+                tally.failed(
+                    numbers.end - number,
+                    error.context(format!("request {number}")),
+                );
+                break;
+            }
             // The connection is in an unknown state: drop it; the next request reconnects.
             Err(error) => tally.failed(1, error.context(format!("request {number}"))),
         }
@@ -203,12 +211,35 @@ fn short_connections(
         console.trace("close()");
         match outcome {
             Ok(()) => tally.latencies.push(started.elapsed()),
+            // A silent server: the requests left would each wait as long. Give them up.
+            Err(error) if is_no_reply(&error) => {
+                tally.failed(
+                    numbers.end - number,
+                    error.context(format!("request {number}")),
+                );
+                break;
+            }
             Err(error) => tally.failed(1, error.context(format!("request {number}"))),
         }
     }
     tally
 }
 // ANCHOR_END: short
+
+/// The error of a reply that did not come within `--timeout`.
+fn no_reply(timeout: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("no reply within {} s", timeout.as_secs_f64()),
+    )
+}
+
+/// Whether `error` is [`no_reply`]'s: the server is silent.
+fn is_no_reply(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|error| error.kind() == io::ErrorKind::TimedOut)
+}
 
 /// An open connection and the bytes received on it that are not a reply yet.
 struct Connection {
@@ -261,14 +292,20 @@ fn exchange(connection: &mut Connection, request: &[u8], console: Console) -> an
     } = connection;
     stream.write_all(request).context("sending the request")?;
     console.trace(format_args!("sendall({} bytes)", request.len()));
+    // The whole reply has --timeout: a server that sends a byte now and then would otherwise
+    // keep every read short of its timeout, and hold us for ever.
+    let sent = Instant::now();
     let reply = loop {
         if let Some(line) = pending.take_line(request.len().max(MAX_ERROR_LINE)) {
             break line;
         }
+        if sent.elapsed() >= *timeout {
+            return Err(no_reply(*timeout).into());
+        }
         let received = match stream.read(chunk) {
             Ok(received) => received,
             Err(error) if is_timeout(&error) => {
-                bail!("no reply within {} s", timeout.as_secs_f64())
+                return Err(no_reply(*timeout).into());
             }
             Err(error) => return Err(error).context("receiving the reply"),
         };

@@ -53,6 +53,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         listen: Addr::from_socket_addr(addr),
         threads: options.threads,
         workers: 8,
+        max_connections: 1024,
         idle: Duration::from_secs(60),
         no_reuseaddr: false,
         verbose: false,

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use common::busy::{self, BUSY};
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
 use common::net::{bind_error, is_timeout};
@@ -53,6 +54,11 @@ pub struct Options {
     #[arg(long, value_name = "N", default_value = "8",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: u16,
+
+    /// Turn further clients away with `busy, try again later` while N connections are open
+    #[arg(long, value_name = "N", default_value = "1024",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 
     /// Close a connection that sends nothing for this many seconds
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds)]
@@ -146,6 +152,8 @@ pub struct Stats {
     pub requests: AtomicU64,
     /// Connections open now.
     pub open: AtomicU64,
+    /// Connections turned away because `--max-connections` were open.
+    pub turned_away: AtomicU64,
 }
 
 /// How a connection ended without an error.
@@ -155,6 +163,9 @@ enum Ending {
     /// The client sent nothing for `--idle` seconds; `midway`: after part of a request, with
     /// no newline yet (the tutorials' clients send none).
     Idle { midway: bool },
+    /// The client sent part of a request and kept adding to it, but no newline came within
+    /// `--idle` seconds of its first byte.
+    Slow,
     /// The client sent a line over [`MAX_REQUEST`] bytes.
     Refused,
 }
@@ -192,6 +203,10 @@ impl Server {
                     self.accept_failed(&error);
                     continue;
                 }
+            };
+            // Past --max-connections: turned away, and no thread is started for it.
+            let Some(stream) = self.admit(stream, peer) else {
+                continue;
             };
             let server = Arc::clone(self);
             // thread::spawn panics when the system refuses another thread; Builder says so.
@@ -231,6 +246,10 @@ impl Server {
                     continue;
                 }
             };
+            // Past --max-connections: turned away, and this worker stays idle.
+            let Some(stream) = self.admit(stream, peer) else {
+                continue;
+            };
             // Busy now. Was it the last idle worker (all others hold long connections)? Then
             // start one more, so that the next client still finds a worker in accept().
             if self.idle_workers.fetch_sub(1, Ordering::SeqCst) == 1
@@ -267,6 +286,35 @@ impl Server {
     }
     // ANCHOR_END: pool
 
+    // ANCHOR: admit
+    /// Counts a new connection in, or turns it away with `busy, try again later` when
+    /// `--max-connections` are open already: without a limit, every held connection costs a
+    /// thread (a pool worker too: more are started while all are busy), for as many as a
+    /// client cares to open.
+    fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<TcpStream> {
+        let max = u64::from(self.options.max_connections);
+        let counted = self
+            .stats
+            .open
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
+                (open < max).then_some(open + 1)
+            });
+        if counted.is_ok() {
+            return Some(stream);
+        }
+        self.stats.turned_away.fetch_add(1, Ordering::Relaxed);
+        if self.options.verbose {
+            self.console.say(format_args!(
+                "busy: turned {peer} away ({max} open, --max-connections {max})"
+            ));
+        }
+        let mut busy = BUSY.as_bytes().to_vec();
+        busy.push(b'\n');
+        busy::turn_away(stream, &busy);
+        None
+    }
+    // ANCHOR_END: admit
+
     /// Such as a client that reset before we accepted it, or too many open files: not a reason
     /// to stop serving. Pause, so that a lasting error cannot spin the loop.
     fn accept_failed(&self, error: &io::Error) {
@@ -277,8 +325,8 @@ impl Server {
 
     /// One connection, from accept() to close(), whichever thread runs it.
     fn handle(&self, stream: TcpStream, peer: SocketAddr) {
+        // Counted in `open` by `admit`.
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
-        self.stats.open.fetch_add(1, Ordering::Relaxed);
         self.console.trace(format_args!("accept() -> {peer}"));
         if self.options.verbose {
             self.console.say(format_args!("connection from {peer}"));
@@ -296,6 +344,10 @@ impl Server {
                 "{peer} sent part of a request, no newline, then nothing for {} s: connection closed (requests end with a newline)",
                 self.options.idle.as_secs_f64()
             )),
+            Ok(Ending::Slow) => self.console.say(format_args!(
+                "{peer} sent part of a request, and no newline within {} s of its first byte: connection closed",
+                self.options.idle.as_secs_f64()
+            )),
             Ok(Ending::Refused) => self.console.say(format_args!(
                 "{peer} sent a request over {MAX_REQUEST} bytes: refused, connection closed"
             )),
@@ -306,7 +358,7 @@ impl Server {
         }
         self.console
             .trace(format_args!("close() the socket of {peer}"));
-        self.stats.open.fetch_sub(1, Ordering::Relaxed);
+        self.stats.open.fetch_sub(1, Ordering::SeqCst);
     }
 
     // ANCHOR: serve_connection
@@ -316,8 +368,8 @@ impl Server {
         // A long connection may rest between requests, but not forever: a client gone silent
         // would hold a thread and a socket.
         stream.set_read_timeout(Some(self.options.idle))?;
-        // A client that never reads its replies must not block us forever in write_all.
-        stream.set_write_timeout(Some(self.options.write_timeout.write_timeout))?;
+        // A client that never reads its replies must not block us forever in write_all:
+        // every write below has a deadline (--write-timeout).
         // Each reply leaves in one write and the client waits for it: Nagle's algorithm, which
         // holds small segments back to merge them, could only add delay.
         stream.set_nodelay(true)?;
@@ -326,11 +378,31 @@ impl Server {
         let mut chunk = [0u8; 16 * 1024];
         let mut replies = Vec::new();
         let mut requests = 0;
+        // When the request now pending began. A request has --idle seconds from its first byte
+        // to its newline: a client that adds a byte now and then, never a newline, would
+        // otherwise hold its thread for ever, never idle for long (slowloris).
+        let mut request_began: Option<Instant> = None;
+        let mut last_heard = Instant::now();
         loop {
+            // Whether bytes came after the pending request began: a trickle, not a silence.
+            let trickling = request_began.is_some_and(|began| last_heard > began);
+            if let Some(began) = request_began {
+                let left = self.options.idle.saturating_sub(began.elapsed());
+                if left.is_zero() {
+                    return Ok(if trickling {
+                        Ending::Slow
+                    } else {
+                        Ending::Idle { midway: true }
+                    });
+                }
+                stream.set_read_timeout(Some(left))?;
+            }
             // ⑤ recv: whatever has arrived, which is not "one request": half of one, or several
             // that the client sent back to back. Requests are framed by newline, not by recv.
             let received = match stream.read(&mut chunk) {
                 Ok(count) => count,
+                // Not silent, but the request's own time is up.
+                Err(error) if is_timeout(&error) && trickling => return Ok(Ending::Slow),
                 Err(error) if is_timeout(&error) => {
                     return Ok(Ending::Idle {
                         midway: !pending.is_empty(),
@@ -347,11 +419,13 @@ impl Server {
                 if let Some(rest) = pending.take_rest() {
                     requests += 1;
                     self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                    stream.write_all(&rest)?;
+                    stalled::deadline(&stream, self.options.write_timeout.write_timeout)
+                        .write_all(&rest)?;
                 }
                 return Ok(Ending::ClosedByClient(requests));
             }
             pending.push(&chunk[..received]);
+            last_heard = Instant::now();
 
             let mut refused = false;
             while let Some(request) = pending.take_line(MAX_REQUEST) {
@@ -378,9 +452,9 @@ impl Server {
             }
             if !replies.is_empty() {
                 // ⑥ sendall: every answer to this recv in one write, one system call.
-                stream
-                    .write_all(&replies)
-                    .map_err(|error| stalled::explain(&stream, error))?;
+                // --write-timeout is a deadline for the whole write, however the bytes trickle.
+                stalled::deadline(&stream, self.options.write_timeout.write_timeout)
+                    .write_all(&replies)?;
                 self.console
                     .trace(format_args!("sendall({} bytes)", replies.len()));
                 replies.clear();
@@ -389,26 +463,45 @@ impl Server {
                 close_gently(stream)?;
                 return Ok(Ending::Refused);
             }
+            // A request begun and not finished starts its clock; none pending, the idle one.
+            match (pending.is_empty(), request_began) {
+                (false, None) => request_began = Some(Instant::now()),
+                (true, Some(_)) => {
+                    request_began = None;
+                    stream.set_read_timeout(Some(self.options.idle))?;
+                }
+                _ => {}
+            }
         }
     }
     // ANCHOR_END: serve_connection
 
     /// Once a second, if anything happened: how many requests and new connections there were.
     fn report_every_second(&self) {
-        let (mut requests, mut connections) = (0, 0);
+        let (mut requests, mut connections, mut turned_away) = (0, 0, 0);
         loop {
             thread::sleep(Duration::from_secs(1));
             let now_requests = self.stats.requests.load(Ordering::Relaxed);
             let now_connections = self.stats.connections.load(Ordering::Relaxed);
-            if (now_requests, now_connections) != (requests, connections) {
+            let now_turned_away = self.stats.turned_away.load(Ordering::Relaxed);
+            if (now_requests, now_connections, now_turned_away)
+                != (requests, connections, turned_away)
+            {
+                let busy = match now_turned_away - turned_away {
+                    0 => String::new(),
+                    count => format!(
+                        ", {count} turned away (--max-connections {})",
+                        self.options.max_connections
+                    ),
+                };
                 self.console.say(format_args!(
-                    "last second: {} requests, {} new connections; {} open now",
+                    "last second: {} requests, {} new connections{busy}; {} open now",
                     now_requests - requests,
                     now_connections - connections,
                     self.stats.open.load(Ordering::Relaxed)
                 ));
             }
-            (requests, connections) = (now_requests, now_connections);
+            (requests, connections, turned_away) = (now_requests, now_connections, now_turned_away);
         }
     }
 }

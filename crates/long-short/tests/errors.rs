@@ -256,3 +256,49 @@ fn without_so_reuseaddr_a_restarted_server_cannot_bind_while_time_wait_lasts() {
         .code(1)
         .stderr(contains(format!("error: {addr} is already in use")));
 }
+
+#[test]
+fn a_silent_server_costs_one_timeout_per_worker_not_one_per_request() {
+    // Connections wait in the listen queue; nobody answers. Waiting 0.5 s for each of 100
+    // requests would take 50 s: the first silence gives up the rest.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    for mode in ["long", "short"] {
+        let started = std::time::Instant::now();
+        client(
+            silent.local_addr().unwrap(),
+            &["--mode", mode, "--count", "100", "--timeout", "0.5"],
+        )
+        .assert()
+        .code(1)
+        .stdout(contains("errors=100"))
+        .stderr(contains(
+            "100 of 100 requests failed; the first: request 0: no reply within 0.5 s",
+        ));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{mode}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn a_server_that_trickles_its_reply_costs_one_timeout_not_one_per_byte() {
+    // A byte every 100 ms, never a newline: every read returns before --timeout, so only a
+    // deadline for the whole reply ends the wait.
+    let trickling = common::hostile::TricklingServer::start(std::time::Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    client(
+        trickling.addr(),
+        &["--mode", "long", "--count", "100", "--timeout", "1"],
+    )
+    .assert()
+    .code(1)
+    .stdout(contains("errors=100"))
+    .stderr(contains("the first: request 0: no reply within 1 s"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -7,8 +7,9 @@
 mod support;
 
 use std::io::{Read, Write};
+use std::time::Duration;
 
-use common::hostile::{NonReader, connect_and_close, lines, send_and_reset};
+use common::hostile::{NonReader, TrickleReader, connect_and_close, lines, send_and_reset};
 use common::testing::connect;
 use support::{assert_counts, client, server};
 
@@ -60,10 +61,30 @@ fn a_client_that_never_reads_holds_up_nobody_and_is_dropped_after_the_write_time
     let line = server.wait_for("stopped reading");
     assert!(
         line.contains(
-            " failed: the client stopped reading: nothing could be sent for 1 s (--write-timeout)"
+            " failed: the client stopped reading: a reply was not taken within 1 s (--write-timeout"
         ),
         "{line}"
     );
     stuck.assert_closed();
+    assert_still_serving(server.addr());
+}
+
+#[test]
+fn a_client_that_reads_a_trickle_is_dropped_at_the_write_timeout() {
+    // 512 bytes every 50 ms: a per-send() timeout would never fire, and the worker would be
+    // held for as long as the client likes. A deadline for the whole write ends it.
+    let mut server = server(&["--write-timeout", "1", "--verbose"]);
+    let sipper = TrickleReader::start(
+        server.addr(),
+        lines(512, 32 * 1024),
+        512,
+        Duration::from_millis(50),
+    );
+    let line = server.wait_for("stopped reading");
+    assert!(
+        line.contains(" failed: the client stopped reading: a reply was not taken within 1 s"),
+        "{line}"
+    );
+    sipper.assert_closed();
     assert_still_serving(server.addr());
 }

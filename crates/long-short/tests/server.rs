@@ -143,3 +143,47 @@ fn invalid_utf8_is_echoed_unchanged_and_shown_in_hex() {
     assert_eq!(echo, [0xc4, 0xe3, 0xba, 0xc3, b'\n']);
     server.wait_for("<4 bytes not valid UTF-8: c4 e3 ba c3>");
 }
+
+#[test]
+fn a_request_that_trickles_in_without_a_newline_is_closed_after_the_idle_time() {
+    // A byte every 100 ms, never a newline: never silent for --idle, so an idle timeout per
+    // recv would never fire and this connection would hold its thread for ever.
+    let mut server = server(&["--idle", "1"]);
+    let mut stream = connect(server.addr());
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    while started.elapsed() < WAIT {
+        if stream.write_all(b"a").is_err() {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        if server_closed(&mut stream) {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "still open after {:?}", started.elapsed());
+    server.wait_for(
+        "sent part of a request, and no newline within 1 s of its first byte: connection closed",
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_still_serving(server.addr());
+}
+
+/// Whether the server has closed the connection: a read that does not wait finds the end.
+fn server_closed(stream: &mut std::net::TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let closed = match stream.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(error) => error.kind() != ErrorKind::WouldBlock,
+    };
+    stream.set_nonblocking(false).unwrap();
+    closed
+}

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -150,9 +150,18 @@ fn read_reply(
     console: Console,
 ) -> anyhow::Result<Option<Vec<u8>>> {
     let mut chunk = [0u8; 1024];
+    // A server that sends a byte now and then, never a newline and never a silence, must not
+    // hold us for ever: the whole reply has --timeout to arrive.
+    let deadline = Instant::now() + timeout;
     loop {
         if let Some(line) = pending.take_line(MAX_REPLY) {
             return Ok(Some(line));
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "the reply did not end within {} s: the server sends it without a newline and without a pause",
+                timeout.as_secs_f64()
+            );
         }
         // Wait up to --timeout for a reply to start; once it has, a silence ends it.
         let wait = if pending.is_empty() { timeout } else { SILENCE };

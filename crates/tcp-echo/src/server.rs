@@ -142,8 +142,6 @@ fn serve_client(
 ) -> io::Result<()> {
     // Wake up after a short silence, to answer a message that has no newline.
     stream.set_read_timeout(Some(SILENCE))?;
-    // A client that never reads must not block us forever in write_all.
-    stream.set_write_timeout(Some(options.write_timeout.write_timeout))?;
     // Each reply leaves at once. With Nagle's algorithm on, the second of two quick replies
     // would wait until the client acknowledges the first, and clients delay that by 40 ms.
     stream.set_nodelay(true)?;
@@ -208,9 +206,9 @@ fn answer(
     };
     // ⑥ send: write_all, like Python's sendall. A plain send() (write) may take only part of
     // the buffer and return how much it took; the tutorials ignore that.
-    stream
-        .write_all(&reply)
-        .map_err(|error| stalled::explain(stream, error))?;
+    // --write-timeout is a deadline for the whole reply: a client that reads a trickle cannot
+    // hold the server (and the clients waiting behind it) for longer.
+    stalled::deadline(stream, options.write_timeout.write_timeout).write_all(&reply)?;
     console.trace(format_args!("sendall({} bytes)", reply.len()));
     Ok(())
 }

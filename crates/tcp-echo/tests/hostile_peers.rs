@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use common::hostile::{NonReader, connect_and_close, lines};
+use common::hostile::{NonReader, TrickleReader, TricklingServer, connect_and_close, lines};
 use predicates::str::contains;
 use support::{client, server};
 
@@ -38,7 +38,7 @@ fn a_client_that_never_reads_is_dropped_after_the_write_timeout() {
     let line = server.wait_for("stopped reading");
     assert!(
         line.contains(
-            "failed: the client stopped reading: nothing could be sent for 1 s (--write-timeout)"
+            "failed: the client stopped reading: a reply was not taken within 1 s (--write-timeout"
         ),
         "{line}"
     );
@@ -50,4 +50,42 @@ fn a_client_that_never_reads_is_dropped_after_the_write_timeout() {
     );
     stuck.assert_closed();
     assert_still_serving(server.addr());
+}
+
+#[test]
+fn a_client_that_reads_a_trickle_is_dropped_at_the_write_timeout() {
+    // 512 bytes every 50 ms: a per-send() timeout would never fire, and this one-at-a-time
+    // server would belong to the client for as long as it liked.
+    let mut server = server(&["--write-timeout", "1"]);
+    let sipper = TrickleReader::start(
+        server.addr(),
+        lines(512, 32 * 1024),
+        512,
+        Duration::from_millis(50),
+    );
+    let line = server.wait_for("stopped reading");
+    assert!(
+        line.contains("failed: the client stopped reading: a reply was not taken within 1 s"),
+        "{line}"
+    );
+    sipper.assert_closed();
+    assert_still_serving(server.addr());
+}
+
+#[test]
+fn the_client_gives_up_on_a_server_that_trickles_its_reply() {
+    // A byte every 100 ms, never a newline, never a 250 ms silence: the reply never ends.
+    let trickling = TricklingServer::start(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    client(trickling.addr(), &["--message", "hi", "--timeout", "1"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "error: the reply did not end within 1 s: the server sends it without a newline and without a pause",
+        ));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

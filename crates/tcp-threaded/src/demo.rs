@@ -72,7 +72,7 @@ fn start(
 }
 
 /// Stops a server as Ctrl-C would, and waits for its summary.
-fn stop(server: &Server, thread: JoinHandle<anyhow::Result<()>>) -> anyhow::Result<()> {
+fn stop(server: &Arc<Server>, thread: JoinHandle<anyhow::Result<()>>) -> anyhow::Result<()> {
     server.stop();
     thread
         .join()

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::stalled;
 use common::{Console, Encoding};
 
 /// How many lines may wait for one client.
@@ -124,14 +125,16 @@ fn offer(queue: &SyncSender<Arc<[u8]>>, message: &Arc<[u8]>) -> bool {
 /// A client's writer thread: send its queued lines in order, until the queue closes or the
 /// client cannot take more. Counts what it delivered.
 pub fn write_queue(
-    mut stream: &TcpStream,
+    stream: &TcpStream,
     peer: SocketAddr,
     queue: Receiver<Arc<[u8]>>,
     delivered: &AtomicUsize,
+    write_timeout: Duration,
     console: Console,
 ) -> io::Result<()> {
     for message in queue {
-        stream.write_all(&message)?;
+        // Each line has --write-timeout to reach the client, as an echo does.
+        stalled::deadline(stream, write_timeout).write_all(&message)?;
         console.trace(format_args!("sendall({} bytes) to {peer}", message.len()));
         delivered.fetch_add(1, Ordering::Relaxed);
     }

@@ -5,6 +5,7 @@
 //! ⑥ send and ⑦ close happen on the client's thread.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
+use common::busy::{self, BUSY};
 use common::cli::{EncodingArg, TraceArg, parse_seconds};
 use common::framing::{Pending, SILENCE};
 use common::net::{bind_error, is_timeout};
@@ -27,9 +29,6 @@ use crate::room::{self, Membership, Room};
 
 /// The longest message the server buffers before handling it in pieces.
 const MAX_MESSAGE: usize = 64 * 1024;
-
-/// What a client gets when `--max-connections` are already connected.
-pub const BUSY: &str = "busy, try again later";
 
 /// `tcp-threaded server`: where to listen, how to share the work, how to reply.
 #[derive(Args, Clone, Debug)]
@@ -164,11 +163,17 @@ pub struct Server {
 struct Connections {
     active: usize,
     served: u64,
+    /// Every connected client's socket, by its number, so that stopping can shut them all
+    /// down: a thread blocked in a write wakes up only when its socket does.
+    sockets: HashMap<u64, Arc<TcpStream>>,
 }
 
 /// A connection the server has counted in, with its seat in the chat room if there is one.
 struct Client {
-    stream: TcpStream,
+    /// Its number: 1 for the first connection served, 2 for the next…
+    number: u64,
+    /// Shared with `Connections::sockets` (an `Arc`, not a second file descriptor).
+    stream: Arc<TcpStream>,
     peer: SocketAddr,
     membership: Option<Membership>,
 }
@@ -261,7 +266,7 @@ impl Server {
             ));
             let mut busy = self.encode(BUSY);
             busy.push(b'\n');
-            turn_away(stream, busy);
+            busy::turn_away(stream, &busy);
             return None;
         }
         // In a chat room, a client is a member from the moment it is announced.
@@ -278,9 +283,14 @@ impl Server {
         };
         connections.active += 1;
         connections.served += 1;
+        let number = connections.served;
+        // Shared with `stop`, which may have to shut it down.
+        let stream = Arc::new(stream);
+        connections.sockets.insert(number, Arc::clone(&stream));
         // Said while counting, so that the numbers in the lines go up and down in order.
         self.event(&connections, format_args!("connection from {peer}"));
         Some(Client {
+            number,
             stream,
             peer,
             membership,
@@ -292,11 +302,12 @@ impl Server {
     /// Everything that happens to one client, on the thread that serves it.
     fn serve_client(&self, client: Client) {
         let Client {
+            number,
             stream,
             peer,
             membership,
         } = client;
-        let ending = match socket_options(&stream, self.options.write_timeout.write_timeout) {
+        let ending = match socket_options(&stream) {
             Err(error) => Ending::Failed(error),
             Ok(()) => match membership {
                 Some(membership) => self.chat(&stream, peer, membership),
@@ -305,11 +316,18 @@ impl Server {
                 }
             },
         };
-        // ⑦ close() this client's socket.
+        // ⑦ close() this client's socket: the server's list lets go of it, then this thread.
+        self.connections().sockets.remove(&number);
         drop(stream);
         self.console
             .trace(format_args!("close() the socket of {peer}"));
         let mut connections = self.connections();
+        // The grace period is over and `stop` shut the socket down: whatever the thread saw
+        // then (the end of the stream, a failed write), the server closed it.
+        let ending = match ending {
+            Ending::Closed | Ending::Failed(_) if self.past_deadline() => Ending::Stopping,
+            ending => ending,
+        };
         let what = match ending {
             Ending::Closed => format!("{peer} closed the connection"),
             Ending::Idle => format!(
@@ -395,7 +413,7 @@ impl Server {
     // ANCHOR_END: recv_loop
 
     /// Prints one message and sends the reply (⑥): the echo, in upper case, or a fixed text.
-    fn answer(&self, mut stream: &TcpStream, peer: SocketAddr, message: &[u8]) -> io::Result<()> {
+    fn answer(&self, stream: &TcpStream, peer: SocketAddr, message: &[u8]) -> io::Result<()> {
         let encoding = self.options.encoding.encoding;
         self.say_received(peer, message);
         let reply: Cow<[u8]> = match &self.options.reply {
@@ -407,9 +425,9 @@ impl Server {
             None if self.options.upper => upper_case(message, encoding),
             None => Cow::Borrowed(message),
         };
-        stream
-            .write_all(&reply)
-            .map_err(|error| stalled::explain(stream, error))?;
+        // ⑥ sendall, with a deadline for the whole reply: a client that stops reading is
+        // dropped after --write-timeout, however the bytes trickle out until then.
+        stalled::deadline(stream, self.options.write_timeout.write_timeout).write_all(&reply)?;
         self.console
             .trace(format_args!("sendall({} bytes) to {peer}", reply.len()));
         Ok(())
@@ -425,12 +443,13 @@ impl Server {
             delivered,
         } = membership;
         let console = self.console;
+        let limit = self.options.write_timeout.write_timeout;
         let (ending, written) = thread::scope(|scope| {
             let delivered = &delivered;
             let writer = thread::Builder::new()
                 .name(format!("writer {peer}"))
                 .spawn_scoped(scope, move || {
-                    let written = room::write_queue(stream, peer, queue, delivered, console);
+                    let written = room::write_queue(stream, peer, queue, delivered, limit, console);
                     if written.is_err() {
                         // Cannot reach the client: wake its reader too.
                         let _ = stream.shutdown(Shutdown::Both);
@@ -461,7 +480,7 @@ impl Server {
         match (ending, written) {
             _ if dropped.load(Ordering::SeqCst) => Ending::Dropped,
             // The client closed, but what it was sent did not all arrive.
-            (Ending::Closed, Err(error)) => Ending::Failed(stalled::explain(stream, error)),
+            (Ending::Closed, Err(error)) => Ending::Failed(error),
             (ending, _) => ending,
         }
     }
@@ -470,7 +489,7 @@ impl Server {
     // ANCHOR: stop
     /// What Ctrl-C and SIGTERM do. The first time: accept no more clients, and give the
     /// connected ones `--grace` seconds to finish. The second time: close them now.
-    pub fn stop(&self) {
+    pub fn stop(self: &Arc<Self>) {
         let connections = self.connections();
         let now = self.started.elapsed().as_millis() as u64;
         let grace = self.options.grace.as_millis() as u64;
@@ -491,8 +510,18 @@ impl Server {
             ));
             now.saturating_add(grace)
         };
+        let first = !self.stopping();
         self.deadline.store(deadline, Ordering::SeqCst);
-        drop(connections);
+        if deadline == now {
+            // A thread blocked in a write sees no deadline: shut every socket down, which
+            // wakes it with an error (and a blocked read with the end of the stream).
+            shut_down_all(&connections);
+        } else if first {
+            drop(connections);
+            self.close_after_grace();
+        } else {
+            drop(connections);
+        }
         // accept() is waiting for a client: be that client, so that it returns and the
         // accept loop sees that we are stopping.
         if let Err(error) = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1)) {
@@ -500,6 +529,30 @@ impl Server {
                 "connect({}) to wake accept(): {error}",
                 self.wake
             ));
+        }
+    }
+
+    /// Starts the thread that shuts the remaining sockets down when the grace period ends (or
+    /// ends itself once every client has left).
+    fn close_after_grace(self: &Arc<Self>) {
+        let server = Arc::clone(self);
+        let timer = move || {
+            let deadline = Duration::from_millis(server.deadline.load(Ordering::SeqCst));
+            let left = deadline.saturating_sub(server.started.elapsed());
+            let (connections, _) = server
+                .changed
+                .wait_timeout_while(server.connections(), left, |connections| {
+                    connections.active > 0 && !server.past_deadline()
+                })
+                .unwrap_or_else(PoisonError::into_inner);
+            shut_down_all(&connections);
+        };
+        if let Err(error) = thread::Builder::new().name("grace".into()).spawn(timer) {
+            // No timer: close them now rather than wait for ever.
+            self.console
+                .say(format_args!("cannot time the grace period: {error}"));
+            self.deadline.store(0, Ordering::SeqCst);
+            shut_down_all(&self.connections());
         }
     }
 
@@ -612,7 +665,7 @@ impl Workers {
     /// Gives an accepted client to whoever serves it, and returns to the accept loop at once —
     /// except in seed 002's mistake.
     fn hand_over(&mut self, server: &Arc<Server>, client: Client) {
-        let peer = client.peer;
+        let (number, peer) = (client.number, client.peer);
         match self {
             Workers::AcceptingThread => server.serve_client(client),
             Workers::ThreadPerConnection(threads) => {
@@ -629,7 +682,7 @@ impl Workers {
                 match spawned {
                     Ok(thread) => threads.push(thread),
                     // The OS refused a thread; the connection was dropped with the closure.
-                    Err(error) => server.lost(peer, error),
+                    Err(error) => server.lost(number, peer, error),
                 }
             }
             Workers::Pool(pool) => {
@@ -642,7 +695,7 @@ impl Workers {
                     shared.serve_client(client);
                 });
                 if let Err(error) = queued {
-                    server.lost(peer, error);
+                    server.lost(number, peer, error);
                 }
             }
         }
@@ -666,9 +719,11 @@ impl Workers {
 
 impl Server {
     /// A connection admitted but never served, because no thread could take it.
-    fn lost(&self, peer: SocketAddr, error: io::Error) {
+    fn lost(&self, number: u64, peer: SocketAddr, error: io::Error) {
         self.room.leave(peer);
         let mut connections = self.connections();
+        // The last handle on its socket: closing it.
+        connections.sockets.remove(&number);
         connections.active -= 1;
         self.event(
             &connections,
@@ -677,15 +732,20 @@ impl Server {
     }
 }
 
-/// The socket's timeouts: a read wakes up after a short silence, to answer a message that has
-/// no newline and to look at the clock; a client that stops reading cannot block a write for
-/// longer than `--write-timeout`. And each reply leaves at once: with Nagle's algorithm on, the
-/// second of two quick replies would wait until the client acknowledges the first, and clients
-/// delay that by 40 ms.
-fn socket_options(stream: &TcpStream, write_timeout: Duration) -> io::Result<()> {
+/// The socket's options: a read wakes up after a short silence, to answer a message that has
+/// no newline and to look at the clock (every write has its own deadline, `--write-timeout`).
+/// And each reply leaves at once: with Nagle's algorithm on, the second of two quick replies
+/// would wait until the client acknowledges the first, and clients delay that by 40 ms.
+fn socket_options(stream: &TcpStream) -> io::Result<()> {
     stream.set_read_timeout(Some(SILENCE))?;
-    stream.set_write_timeout(Some(write_timeout))?;
     stream.set_nodelay(true)
+}
+
+/// Shuts down every connected client's socket, in both directions: the end of the grace period.
+fn shut_down_all(connections: &Connections) {
+    for socket in connections.sockets.values() {
+        let _ = socket.shutdown(Shutdown::Both);
+    }
 }
 
 /// The message in upper case, in the same encoding. Bytes that are not valid text are sent back
@@ -696,44 +756,4 @@ fn upper_case(message: &[u8], encoding: Encoding) -> Cow<'_, [u8]> {
         .ok()
         .and_then(|text| encoding.encode(&text.to_uppercase()).ok())
         .map_or(Cow::Borrowed(message), Cow::Owned)
-}
-
-/// How many turned-away clients may be waited for at once; past that they are closed at once.
-const MAX_TURNING_AWAY: usize = 64;
-static TURNING_AWAY: AtomicUsize = AtomicUsize::new(0);
-
-/// Sends `busy` and closes, without losing it. A client may have sent a line before it was
-/// turned away; closing a socket with unread data makes the kernel send a reset (RST) instead
-/// of FIN, and the reset can destroy the busy line before the client reads it. So: send, end our
-/// side with shutdown(Write), and read what the client sends until it closes too (at most 2 s),
-/// on a short-lived thread, so that the accept loop never waits for it.
-fn turn_away(stream: TcpStream, busy: Vec<u8>) {
-    let taken = TURNING_AWAY.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-        (n < MAX_TURNING_AWAY).then_some(n + 1)
-    });
-    // A new socket's send buffer is empty, so this cannot block; the timeout is a second
-    // guarantee.
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    let _ = (&stream).write_all(&busy);
-    let _ = stream.shutdown(Shutdown::Write);
-    if taken.is_err() {
-        return; // too many at once: close now, as `stream` is dropped
-    }
-    let drain = move || {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let mut sink = [0u8; 4096];
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-                break;
-            }
-            match (&stream).read(&mut sink) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
-        TURNING_AWAY.fetch_sub(1, Ordering::AcqRel);
-    };
-    if thread::Builder::new().spawn(drain).is_err() {
-        TURNING_AWAY.fetch_sub(1, Ordering::AcqRel);
-    }
 }

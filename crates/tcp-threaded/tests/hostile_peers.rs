@@ -7,7 +7,9 @@
 
 mod support;
 
-use common::hostile::{NonReader, connect_and_close, lines};
+use std::time::Duration;
+
+use common::hostile::{NonReader, TrickleReader, connect_and_close, lines};
 use predicates::str::contains;
 use support::{Peer, client, server};
 
@@ -41,7 +43,7 @@ fn a_client_that_never_reads_holds_up_nobody_and_is_dropped_after_the_write_time
     let line = server.wait_for("stopped reading");
     assert!(
         line.contains(
-            " failed: the client stopped reading: nothing could be sent for 1 s (--write-timeout)"
+            " failed: the client stopped reading: a reply was not taken within 1 s (--write-timeout"
         ),
         "{line}"
     );
@@ -60,4 +62,71 @@ fn a_client_that_never_reads_frees_its_pool_worker_after_the_write_timeout() {
     assert_eq!(next.ask("my turn"), "my turn");
     server.wait_for("stopped reading");
     stuck.assert_closed();
+}
+
+#[test]
+fn the_write_timeout_is_a_deadline_for_the_reply_in_every_mode() {
+    // A write timeout on the socket bounds each send() call, and a send() that took a few bytes
+    // before its time ran out starts the clock again: the client used to be dropped after two
+    // or three times --write-timeout. The deadline covers the whole reply.
+    for mode in [&[][..], &["--pool", "2"], &["--sequential"]] {
+        let mut server = server(&[mode, &["--write-timeout", "1"]].concat());
+        let stuck = NonReader::start(server.addr(), lines(512, 32 * 1024));
+        let line = server.wait_for("stopped reading");
+        let took = stuck.elapsed();
+        assert!(
+            line.contains("a reply was not taken within 1 s (--write-timeout"),
+            "{mode:?}: {line}"
+        );
+        assert!(
+            took < Duration::from_millis(2500),
+            "{mode:?}: dropped {took:?} after it connected, with --write-timeout 1"
+        );
+        stuck.assert_closed();
+    }
+}
+
+#[test]
+fn a_client_that_reads_a_trickle_is_dropped_at_the_write_timeout_in_every_mode() {
+    // 512 bytes every 50 ms: every send() gets some room before a per-send timeout of 1 s
+    // could fire, so a per-send timeout would hold this thread for as long as the client
+    // likes. A 32 KiB echo at 10 KiB/s takes 3 s: past the 1 s deadline.
+    for mode in [&[][..], &["--pool", "2"], &["--sequential"]] {
+        let mut server = server(&[mode, &["--write-timeout", "1"]].concat());
+        let sipper = TrickleReader::start(
+            server.addr(),
+            lines(512, 32 * 1024),
+            512,
+            Duration::from_millis(50),
+        );
+        let line = server.wait_for("stopped reading");
+        assert!(
+            line.contains("a reply was not taken within 1 s (--write-timeout"),
+            "{mode:?}: {line}"
+        );
+        sipper.assert_closed();
+    }
+}
+
+#[test]
+fn in_the_chat_room_a_client_that_reads_a_trickle_is_dropped_at_the_write_timeout() {
+    let mut server = server(&["--broadcast", "--write-timeout", "1"]);
+    let sipper = TrickleReader::start(server.addr(), Vec::new(), 512, Duration::from_millis(50));
+    server.wait_for("(1 active)");
+    let mut speaker = Peer::connect(server.addr());
+    server.wait_for("(2 active)");
+    // 80 lines of 60 KiB: more than the buffers between the room and the sipper hold (2 MiB
+    // here), fewer than that and the 64 its queue holds: it is its writer's deadline, not a full
+    // queue, that ends it.
+    let long_line = "y".repeat(60 * 1024 - 1);
+    for _ in 0..80 {
+        speaker.send(&long_line);
+    }
+    let line = server.wait_for("stopped reading");
+    assert!(
+        line.contains(" failed: the client stopped reading: a reply was not taken within 1 s"),
+        "{line}"
+    );
+    assert!(!line.contains(&speaker.addr().to_string()), "{line}");
+    sipper.assert_closed();
 }

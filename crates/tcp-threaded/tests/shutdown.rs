@@ -7,6 +7,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use common::hostile::{NonReader, lines};
 use support::{Peer, send_signal, server};
 
 fn send_sigterm(pid: u32) {
@@ -135,4 +136,74 @@ fn a_pool_lets_waiting_clients_in_during_the_grace_period() {
         rest.last().map(String::as_str),
         Some("served 2 connections")
     );
+}
+
+/// Two clients that send lines to echo and never read the echoes: their threads soon block in a
+/// write, where they see no grace period and no signal.
+fn two_non_readers(server: &mut common::testing::Running) -> [NonReader; 2] {
+    let stuck = [(); 2].map(|()| NonReader::start(server.addr(), lines(512, 32 * 1024)));
+    server.wait_for("(2 active)");
+    for client in &stuck {
+        client.wait_until_the_server_is_stuck();
+    }
+    stuck
+}
+
+#[test]
+fn the_grace_period_ends_on_time_for_clients_that_do_not_read_in_every_mode() {
+    for mode in [&[][..], &["--pool", "4"], &["--sequential"]] {
+        // A write timeout far beyond the grace period: only the grace period can end them.
+        let mut server = server(&[mode, &["--grace", "1", "--write-timeout", "60"]].concat());
+        let stuck = if mode == ["--sequential"] {
+            // One at a time: the second would wait in the listen queue, not in a write.
+            let stuck = NonReader::start(server.addr(), lines(512, 32 * 1024));
+            stuck.wait_until_the_server_is_stuck();
+            vec![stuck]
+        } else {
+            two_non_readers(&mut server).into()
+        };
+        send_sigterm(server.id());
+        server.wait_for("s to finish");
+        let stopping = Instant::now();
+        let (status, rest) = server.wait_for_exit();
+        let took = stopping.elapsed();
+        assert!(status.success(), "{mode:?}: {status:?}");
+        assert!(
+            took < Duration::from_millis(2500),
+            "{mode:?}: exited {took:?} after a 1 s grace period"
+        );
+        let closed = rest
+            .iter()
+            .filter(|line| line.contains(": the server is stopping"))
+            .count();
+        assert_eq!(closed, stuck.len(), "{mode:?}: {rest:?}");
+        for client in stuck {
+            client.assert_closed();
+        }
+    }
+}
+
+#[test]
+fn a_second_signal_closes_clients_that_do_not_read_at_once() {
+    let mut server = server(&["--grace", "60", "--write-timeout", "60"]);
+    let stuck = two_non_readers(&mut server);
+    send_sigterm(server.id());
+    server.wait_for("have 60 s to finish");
+    send_signal("INT", server.id());
+    server.wait_for("closing the remaining 2 connection(s) now");
+    let closing = Instant::now();
+    let (status, rest) = server.wait_for_exit();
+    let took = closing.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < Duration::from_millis(1500),
+        "exited {took:?} after the second signal"
+    );
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some("served 2 connections")
+    );
+    for client in stuck {
+        client.assert_closed();
+    }
 }

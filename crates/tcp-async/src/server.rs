@@ -425,7 +425,10 @@ impl Server {
         loop {
             // ⑤ recv, with a timeout around it: after a short silence a message without a
             // newline is complete (the seeds' clients send none), and the idle clock is read.
+            // `biased`: try the branches in this order, the read first. A line that has already
+            // arrived is handled without even looking at the phase.
             let received = tokio::select! {
+                biased;
                 received = timeout(SILENCE, self.read_line(reader, &mut line, peer)) => received,
                 () = closing(&mut phase) => return Ending::Stopping,
             };
@@ -522,6 +525,7 @@ impl Server {
             }
         };
         let written = tokio::select! {
+            biased;
             written = timeout(write_timeout, writer.write_all(bytes)) => written,
             () = closing(&mut phase) => return Err(Ending::Stopping),
             () = kicked => return Err(Ending::Dropped),

@@ -10,44 +10,39 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 pub const MAX_LINE: usize = 64 * 1024;
 
 // ANCHOR: read_line
-/// Appends bytes from `reader` to `line` until `line` holds a whole line (it ends with `\n`) or
-/// `max` bytes. Returns how many bytes it appended: 0 means the peer closed its end.
-/// `on_recv(n)` runs each time `n` new bytes came from the socket (for `--trace`).
+/// Appends to `line` what one `recv` brings, up to the end of a line (`\n`) and at most until
+/// `line` holds `max` bytes; bytes after the newline stay in the reader for the next call.
+/// Returns how many bytes it appended: 0 means the peer closed its end. The caller calls it
+/// again until the line is complete (`is_complete`). `on_recv(n)` runs each time `n` new bytes
+/// came from the socket (for `--trace`).
 ///
 /// Safe to cancel: the only `.await` is `fill_buf`, which takes nothing out of the reader.
 /// What it returns is copied into `line` and consumed with no `.await` in between. So when a
-/// `select!` or a `timeout` drops this future halfway through a line, every byte read so far is
-/// either still in the reader's buffer or already in `line`, which the caller keeps: the next
-/// call goes on where this one stopped. (tokio's own `read_line` into a `String` is not: bytes
-/// it has taken but not yet checked for UTF-8 are lost when it is cancelled.)
+/// `select!` or a `timeout` drops this future while it waits, every byte read so far is either
+/// still in the reader's buffer or already in `line`, which the caller keeps: the next call
+/// goes on where this one stopped.
 pub async fn read_line<R: AsyncRead + Unpin>(
     reader: &mut BufReader<R>,
     line: &mut Vec<u8>,
     max: usize,
     mut on_recv: impl FnMut(usize),
 ) -> io::Result<usize> {
-    let mut appended = 0;
-    while line.len() < max && !line.ends_with(b"\n") {
-        let was_empty = reader.buffer().is_empty();
-        // recv(): waits (this task sleeps, the worker thread runs other tasks) until bytes
-        // arrive, unless some are already in the buffer.
-        let available = reader.fill_buf().await?;
-        if was_empty {
-            on_recv(available.len());
-        }
-        if available.is_empty() {
-            break; // recv returned 0: the peer closed its end
-        }
-        let room = (max - line.len()).min(available.len());
-        let take = available[..room]
-            .iter()
-            .position(|&byte| byte == b'\n')
-            .map_or(room, |at| at + 1);
-        line.extend_from_slice(&available[..take]);
-        reader.consume(take);
-        appended += take;
+    let was_empty = reader.buffer().is_empty();
+    // recv(): this task sleeps (its worker thread runs other tasks) until bytes arrive — unless
+    // some are already in the buffer.
+    let available = reader.fill_buf().await?;
+    if was_empty {
+        on_recv(available.len());
     }
-    Ok(appended)
+    // An empty `available` is recv returning 0: the peer closed its end.
+    let room = max.saturating_sub(line.len()).min(available.len());
+    let take = available[..room]
+        .iter()
+        .position(|&byte| byte == b'\n')
+        .map_or(room, |at| at + 1);
+    line.extend_from_slice(&available[..take]);
+    reader.consume(take);
+    Ok(take)
 }
 // ANCHOR_END: read_line
 

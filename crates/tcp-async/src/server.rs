@@ -24,7 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep, timeout, timeout_at};
 
 use crate::lines::{MAX_LINE, escaped, is_complete, read_line};
 use crate::room::{self, Membership, Room};
@@ -423,13 +423,13 @@ impl Server {
         let mut line = Vec::new();
         let mut last_heard = Instant::now();
         loop {
-            // ⑤ recv, with a timeout around it: after a short silence a message without a
-            // newline is complete (the seeds' clients send none), and the idle clock is read.
-            // `biased`: try the branches in this order, the read first. A line that has already
-            // arrived is handled without even looking at the phase.
+            // ⑤ recv, with a timeout around it (see `wake_up_at`). `biased`: the branches are
+            // tried in this order, so a line that has already arrived is handled without even
+            // looking at the phase.
+            let wake_up = self.wake_up_at(&line, last_heard);
             let received = tokio::select! {
                 biased;
-                received = timeout(SILENCE, self.read_line(reader, &mut line, peer)) => received,
+                received = timeout_at(wake_up, self.read_line(reader, &mut line, peer)) => received,
                 () = closing(&mut phase) => return Ending::Stopping,
             };
             match received {
@@ -468,6 +468,21 @@ impl Server {
         }
     }
     // ANCHOR_END: echo
+
+    // ANCHOR: wake_up_at
+    /// When a read with nothing to show must give up: after a short silence if half a message
+    /// is waiting (it is complete then: the seeds' clients send no newline), otherwise when the
+    /// client has been silent for `--idle-timeout`. Ten thousand silent clients are ten
+    /// thousand sleeping tasks, not ten thousand timers firing four times a second.
+    fn wake_up_at(&self, line: &[u8], last_heard: Instant) -> Instant {
+        let idle = last_heard + self.options.idle_timeout;
+        if line.is_empty() {
+            idle
+        } else {
+            idle.min(Instant::now() + SILENCE)
+        }
+    }
+    // ANCHOR_END: wake_up_at
 
     /// One line from this client, traced as the socket calls that fetch it.
     async fn read_line(
@@ -567,8 +582,9 @@ impl Server {
         loop {
             // When another branch wins, the read is cancelled halfway: `read_line` is safe to
             // cancel, and the half-read line waits in `line` for the next turn.
+            let wake_up = self.wake_up_at(&line, last_heard);
             tokio::select! {
-                received = timeout(SILENCE, self.read_line(reader, &mut line, peer)) => {
+                received = timeout_at(wake_up, self.read_line(reader, &mut line, peer)) => {
                     match received {
                         Err(_silence) => {
                             if !line.is_empty() {
@@ -673,17 +689,21 @@ impl Server {
     fn say_received(&self, peer: SocketAddr, message: &[u8]) {
         if !self.options.quiet {
             let text = escaped(&self.options.encoding.encoding.display(message));
-            self.console
-                .say(format_args!("received from {peer}: {text}"));
+            self.say(format_args!("received from {peer}: {text}"));
         }
     }
 
-    /// A line that `--quiet` leaves out.
+    // ANCHOR: say
+    /// A line on stdout, unless `--quiet`. Writing to stdout is a blocking call too: when
+    /// whoever reads our output (a terminal, a pipe) is slower than we print, `write` waits —
+    /// and so would every task on this worker thread. `block_in_place` tells the runtime that
+    /// this thread may block: it hands this worker's other tasks to another thread meanwhile.
     fn say(&self, line: impl Display) {
         if !self.options.quiet {
-            self.console.say(line);
+            tokio::task::block_in_place(|| self.console.say(line));
         }
     }
+    // ANCHOR_END: say
 
     /// Sends `busy` and closes, in a task of its own, so that the accept loop never waits.
     /// A client may have sent a line before it was turned away, and closing a socket with

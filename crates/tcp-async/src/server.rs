@@ -317,11 +317,10 @@ impl Server {
                 }
             };
             self.console.trace(format_args!("accept() -> {peer}"));
-            let Some(permit) = self.admit(peer) else {
+            let Some((permit, membership)) = self.admit(peer) else {
                 self.turn_away(stream);
                 continue;
             };
-            let membership = self.options.broadcast.then(|| self.room.join(peer));
             self.console
                 .trace(format_args!("tokio::spawn() a task to serve {peer}"));
             // The task owns its connection and a handle on the server; spawning costs a small
@@ -337,10 +336,10 @@ impl Server {
     // ANCHOR_END: accept_loop
 
     // ANCHOR: admit
-    /// Takes a permit for a new connection and counts it in; `None` when `--max-connections`
-    /// clients are connected. Tasks are cheap, but sockets, buffers and file descriptors are
-    /// not: the limit stays.
-    fn admit(&self, peer: SocketAddr) -> Option<OwnedSemaphorePermit> {
+    /// Takes a permit for a new connection and counts it in (in a chat room, it is a member
+    /// from the moment it is announced); `None` when `--max-connections` clients are connected.
+    /// Tasks are cheap, but sockets, buffers and file descriptors are not: the limit stays.
+    fn admit(&self, peer: SocketAddr) -> Option<(OwnedSemaphorePermit, Option<Membership>)> {
         let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
             let active = self.connections.borrow().active;
             self.say(format_args!(
@@ -349,12 +348,13 @@ impl Server {
             ));
             return None;
         };
+        let membership = self.options.broadcast.then(|| self.room.join(peer));
         self.connections.send_modify(|connections| {
             connections.active += 1;
             connections.served += 1;
             self.event(connections, format_args!("connection from {peer}"));
         });
-        Some(permit)
+        Some((permit, membership))
     }
     // ANCHOR_END: admit
 

@@ -751,8 +751,14 @@ fn sleep_request(message: &[u8]) -> Option<Duration> {
 async fn sleep_in_task(how: SleepHow, duration: Duration) {
     match how {
         // The mistake: a blocking call inside a task. No `.await`, so the task never gives its
-        // worker thread back: every other task on that worker waits, ready or not.
-        SleepHow::Blocking => std::thread::sleep(duration),
+        // worker thread back: every other task on that worker waits, ready or not. (The
+        // `yield_now` first puts this task back on a worker: printing the line went through
+        // `block_in_place`, which may have handed the worker's other tasks to another thread
+        // until this task's next `.await` — and then the mistake would hide.)
+        SleepHow::Blocking => {
+            tokio::task::yield_now().await;
+            std::thread::sleep(duration);
+        }
         // The fix: the blocking call runs on one of tokio's threads for blocking work; this
         // task `.await`s its end and, meanwhile, its worker runs the other tasks.
         SleepHow::SpawnBlocking => {

@@ -39,7 +39,8 @@ fn a_blocking_sleep_in_one_task_stalls_another_client_on_the_same_worker() {
 #[test]
 fn spawn_blocking_does_not_stall_the_other_client() {
     let waited = b_waits_behind_a("spawn-blocking");
-    assert!(waited < Duration::from_millis(300), "B waited {waited:?}");
+    // An echo's round trip, however busy the machine: well under the 800 ms of a stall.
+    assert!(waited < Duration::from_millis(500), "B waited {waited:?}");
 }
 
 #[test]

@@ -27,6 +27,11 @@ pub fn connect_and_close(addr: SocketAddr) {
 pub fn send_and_reset(addr: SocketAddr, bytes: &[u8]) {
     let mut stream = connect(addr);
     stream.write_all(bytes).unwrap();
+    reset(stream);
+}
+
+/// Closes `stream` with RST instead of FIN: SO_LINGER set to 0, then close().
+pub fn reset(stream: TcpStream) {
     SockRef::from(&stream)
         .set_linger(Some(Duration::ZERO))
         .unwrap();
@@ -112,6 +117,7 @@ pub fn lines(lines: usize, length: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::skip_under_wine;
     use std::net::TcpListener;
 
     fn listener() -> (TcpListener, SocketAddr) {
@@ -130,14 +136,27 @@ mod tests {
     }
 
     #[test]
-    fn send_and_reset_ends_in_a_reset() {
+    fn a_reset_ends_the_stream_in_a_reset() {
+        // Accepted before the reset: a connection reset while still in the listen backlog is
+        // reported differently from one system to another (Wine's accept() fails with
+        // WSAENOTCONN), a reset on an accepted connection is not.
         let (listener, addr) = listener();
-        send_and_reset(addr, b"half a li");
+        let mut client = connect(addr);
         let (mut stream, _) = listener.accept().unwrap();
+        client.write_all(b"half a li").unwrap();
+        reset(client);
         stream.set_read_timeout(Some(WAIT)).unwrap();
         let mut received = Vec::new();
-        let error = stream.read_to_end(&mut received).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::ConnectionReset);
+        let read = stream.read_to_end(&mut received);
+        if read.is_ok()
+            && skip_under_wine(
+                "Wine sends the RST of SO_LINGER 0, but reports a received one as the end of \
+                 the stream, where Windows reports WSAECONNRESET",
+            )
+        {
+            return;
+        }
+        assert_eq!(read.unwrap_err().kind(), ErrorKind::ConnectionReset);
     }
 
     #[test]

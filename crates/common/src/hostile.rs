@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use crate::testing::{WAIT, connect};
+use crate::testing::{Running, WAIT, connect, skip_under_wine};
 
 /// Connects and closes at once, without sending a byte: what a port scanner or a load
 /// balancer's health check does. The server's first recv returns 0.
@@ -36,6 +36,25 @@ pub fn reset(stream: TcpStream) {
         .set_linger(Some(Duration::ZERO))
         .unwrap();
     drop(stream);
+}
+
+/// After [`send_and_reset`]: waits for the server's line about the reset connection,
+/// `connection with PEER failed: …` (its recv failed), and returns it. Under Wine only, returns
+/// `None` (the test is skipped) when the server's accept() failed instead with WSAENOTCONN,
+/// which Wine returns for a connection reset while it waited in the listen backlog.
+pub fn reset_line(server: &mut Running) -> Option<String> {
+    let line = server.wait_for(" failed: ");
+    if line.contains("accept() failed: ")
+        && line.contains("(os error 10057)")
+        && skip_under_wine(
+            "Wine's accept() fails with WSAENOTCONN for a connection reset while in the listen \
+             backlog, an error Windows' accept() does not return",
+        )
+    {
+        return None;
+    }
+    assert!(line.contains("connection with "), "{line}");
+    Some(line)
 }
 
 /// A client that sends a request and then reads nothing, however much the server sends back.
@@ -117,7 +136,6 @@ pub fn lines(lines: usize, length: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::skip_under_wine;
     use std::net::TcpListener;
 
     fn listener() -> (TcpListener, SocketAddr) {

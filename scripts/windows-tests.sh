@@ -39,10 +39,15 @@ export WINEPREFIX=$target_dir/wine
 export WINEDEBUG=-all            # Wine's own diagnostics, not the tests' output
 export WINEDLLOVERRIDES="mscoree,mshtml=" # no .NET or browser engine to offer installing
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
+  mkdir -p "$target_dir" # a fresh clone has no target/ yet, and Wine will not create it
   # A 64-bit-only Wine says it cannot start syswow64's rundll32: harmless.
-  "$WINE" wineboot --init >/dev/null 2>&1 || true
+  "$WINE" wineboot --init >"$target_dir/wineboot.log" 2>&1 || true
   "${WINE%wine64}wineserver" -w # the registry files are written when the server stops
-  [ -f "$WINEPREFIX/system.reg" ] || { echo "error: wineboot did not create $WINEPREFIX" >&2; exit 1; }
+  if [ ! -f "$WINEPREFIX/system.reg" ]; then
+    cat "$target_dir/wineboot.log" >&2
+    echo "error: wineboot did not create $WINEPREFIX" >&2
+    exit 1
+  fi
 fi
 dll=$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll
 if [ ! -f "$dll" ] || [ scripts/wine/bcryptprimitives.c -nt "$dll" ]; then

@@ -282,6 +282,24 @@ pub fn tool(name: &str) -> Option<std::path::PathBuf> {
     found
 }
 
+/// Whether this test runs as a Windows program under Wine, as `scripts/windows-tests.sh` runs
+/// the tests in CI: Wine puts `WINECONFIGDIR` (its prefix) in every program's environment.
+pub fn under_wine() -> bool {
+    cfg!(windows) && std::env::var_os("WINECONFIGDIR").is_some()
+}
+
+/// For a test that checks a Windows behaviour Wine does not emulate: under Wine, prints
+/// `skipped under Wine: WHY` on stderr and returns true, and the test returns at once; anywhere
+/// else, real Windows included, returns false and the test goes on.
+/// `scripts/windows-tests.sh` counts these lines as skipped tests.
+pub fn skip_under_wine(why: &str) -> bool {
+    let wine = under_wine();
+    if wine {
+        eprintln!("skipped under Wine: {why}");
+    }
+    wine
+}
+
 /// A TCP port that refuses connections for as long as the value lives: a socket is bound to it
 /// but never listens, so the kernel answers a connect with RST, and no other test running in
 /// parallel can take the port in the meantime (unlike [`free_port`], which releases it).

@@ -11,8 +11,19 @@ fn the_books_demo_transcript_matches_a_real_run() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    // WSAEWOULDBLOCK, os error 10035.
+    if stdout.contains("accept() failed: ")
+        && stdout.contains("(os error 10035)")
+        && common::testing::skip_under_wine(
+            "Wine's blocking accept() on one socket shared by the pool's threads now and \
+             then fails with WSAEWOULDBLOCK (the server says so and goes on)",
+        )
+    {
+        return;
+    }
     common::testing::assert_transcript(
-        &String::from_utf8(output.stdout).unwrap(),
+        &stdout,
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/demo.txt"),
     );
 }
@@ -54,8 +65,16 @@ fn demo_trace_shows_the_socket_calls_of_both_sides() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let stderr = String::from_utf8(output.stderr).unwrap();
+    // On Windows SO_REUSEADDR would let a second server take the port, so the lesson leaves it
+    // off there (as std's TcpListener::bind does): the trace must not claim it was set.
+    let reuse = "[server] trace: setsockopt(SO_REUSEADDR, 1)";
+    assert_eq!(
+        stderr.contains(reuse),
+        cfg!(not(windows)),
+        "{reuse:?} in\n{stderr}"
+    );
     for call in [
-        "[server] trace: setsockopt(SO_REUSEADDR, 1)",
+        "[server] trace: socket(SOCK_STREAM)",
         "[server] trace: listen(128)",
         "[server] trace: accept() -> 127.0.0.1:",
         "[server] trace: sendall(64 bytes)",

@@ -201,6 +201,11 @@ fn talk(addr: SocketAddr, plan: &Plan, console: Console) -> anyhow::Result<usize
         }
     }
     let elapsed = started.elapsed();
+    let held = clients
+        .iter()
+        .flatten()
+        .filter(|client| client.state == State::Holding)
+        .count();
     // Everyone is done: now, and only now, every connection closes.
     let open = clients.iter().flatten().count();
     drop(clients);
@@ -213,10 +218,7 @@ fn talk(addr: SocketAddr, plan: &Plan, console: Console) -> anyhow::Result<usize
         eprintln!("error: … and {} more", errors.len() - 5);
     }
     if plan.idle > 0 {
-        console.say(format_args!(
-            "{} idle connections held open",
-            plan.idle.saturating_sub(errors.len())
-        ));
+        console.say(format_args!("{held} idle connections held open"));
     }
     console.say(format_args!(
         "{} connections, {checked} replies checked, {} errors, {:.2} s",
@@ -284,14 +286,17 @@ fn step(
         };
     }
     while client.state == State::Asking {
-        // Send what is left of the line.
-        while client.sent < client.request.len() {
-            match client.stream.write(&client.request[client.sent..]) {
-                Ok(sent) => client.sent += sent,
-                Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(answers),
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(error) => return Err(error).context("sending"),
+        // Send what is left of the line; the echo cannot be there yet: wait for the Poll.
+        if client.sent < client.request.len() {
+            while client.sent < client.request.len() {
+                match client.stream.write(&client.request[client.sent..]) {
+                    Ok(sent) => client.sent += sent,
+                    Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(answers),
+                    Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                    Err(error) => return Err(error).context("sending"),
+                }
             }
+            return Ok(answers);
         }
         // Read the echo until WouldBlock.
         let received = match client.stream.read(chunk) {

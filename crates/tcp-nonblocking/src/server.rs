@@ -214,6 +214,8 @@ struct Connection {
     paused: bool,
     /// The client closed its sending half: close once everything owed is sent.
     finished_sending: bool,
+    /// The Poll reported a hang-up or an error: read until the end, never stop at a short read.
+    hangup: bool,
     /// When a byte last came in; when a byte last went out.
     last_heard: Instant,
     last_sent: Instant,
@@ -348,11 +350,15 @@ impl Server {
                 match event.token() {
                     LISTENER => self.accept_all(),
                     WAKER => self.on_signal(),
-                    token => self.on_ready(
-                        token,
-                        event.is_readable() || event.is_read_closed() || event.is_error(),
-                        event.is_writable() || event.is_write_closed() || event.is_error(),
-                    ),
+                    token => {
+                        let hangup = event.is_read_closed() || event.is_error();
+                        let readable = event.is_readable() || hangup;
+                        let writable = event.is_writable() || event.is_write_closed();
+                        if hangup && let Some(connection) = self.connections.get_mut(&token) {
+                            connection.hangup = true;
+                        }
+                        self.on_ready(token, readable, writable);
+                    }
                 }
             }
             // Those that had more to read than one turn allows: their turn again.
@@ -442,6 +448,7 @@ impl Server {
             owed_bytes: 0,
             paused: false,
             finished_sending: false,
+            hangup: false,
             last_heard: now,
             last_sent: now,
             interest: Interest::READABLE,
@@ -579,6 +586,12 @@ impl Server {
             connection.pending.push(&chunk[..received]);
             while let Some(message) = connection.pending.take_line(MAX_MESSAGE) {
                 self.handle(connection, &message);
+            }
+            // A short read emptied the socket's receive buffer: more data will be a new event,
+            // so the read that would only say WouldBlock is saved (unless the peer hung up:
+            // its end of stream may have come with the data, and would never be announced).
+            if received < chunk.len() && !connection.hangup && connection.owed_bytes < MAX_OWED {
+                return Reading::Drained;
             }
             // Backpressure: the client does not read what it is sent. Stop reading it; its
             // kernel buffers fill up, and its writes wait — its problem, not the server's.

@@ -29,3 +29,19 @@ fn the_books_server_lines_count_the_connected_clients() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/server-events.txt"),
     );
 }
+
+/// "The client side": a hundred connections from one thread, three lines each, every echo
+/// checked; one summary line.
+#[test]
+fn the_books_client_summary_line() {
+    let server = server(&["--quiet"]);
+    let output =
+        crate::support::client(server.addr(), &["--connections", "100", "--messages", "3"])
+            .output()
+            .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_transcript(
+        &String::from_utf8(output.stdout).unwrap(),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/client-connections.txt"),
+    );
+}

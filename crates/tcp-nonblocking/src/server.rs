@@ -189,11 +189,11 @@ impl Stopper {
     }
 }
 
-/// Counts the demo can read while the server runs on its own thread.
+/// What the demo reads while the server runs on its own thread.
 #[derive(Default)]
 pub struct Stats {
+    /// How many clients are connected.
     pub active: AtomicUsize,
-    pub served: AtomicUsize,
 }
 
 // ANCHOR: connection
@@ -214,8 +214,6 @@ struct Connection {
     paused: bool,
     /// The client closed its sending half: close once everything owed is sent.
     finished_sending: bool,
-    /// The Poll reported a hang-up or an error: read until the end, never stop at a short read.
-    hangup: bool,
     /// When a byte last came in; when a byte last went out.
     last_heard: Instant,
     last_sent: Instant,
@@ -350,15 +348,12 @@ impl Server {
                 match event.token() {
                     LISTENER => self.accept_all(),
                     WAKER => self.on_signal(),
-                    token => {
-                        let hangup = event.is_read_closed() || event.is_error();
-                        let readable = event.is_readable() || hangup;
-                        let writable = event.is_writable() || event.is_write_closed();
-                        if hangup && let Some(connection) = self.connections.get_mut(&token) {
-                            connection.hangup = true;
-                        }
-                        self.on_ready(token, readable, writable);
-                    }
+                    // A hang-up or an error: reading will say which.
+                    token => self.on_ready(
+                        token,
+                        event.is_readable() || event.is_read_closed() || event.is_error(),
+                        event.is_writable() || event.is_write_closed(),
+                    ),
                 }
             }
             // Those that had more to read than one turn allows: their turn again.
@@ -448,7 +443,6 @@ impl Server {
             owed_bytes: 0,
             paused: false,
             finished_sending: false,
-            hangup: false,
             last_heard: now,
             last_sent: now,
             interest: Interest::READABLE,
@@ -458,7 +452,6 @@ impl Server {
         self.served += 1;
         self.peak = self.peak.max(self.active);
         self.stats.active.store(self.active, Ordering::SeqCst);
-        self.stats.served.fetch_add(1, Ordering::SeqCst);
         self.event(format_args!("connection from {peer}"));
         self.put_back(token, connection);
     }
@@ -587,11 +580,10 @@ impl Server {
             while let Some(message) = connection.pending.take_line(MAX_MESSAGE) {
                 self.handle(connection, &message);
             }
-            // A short read emptied the socket's receive buffer: more data will be a new event,
-            // so the read that would only say WouldBlock is saved (unless the peer hung up:
-            // its end of stream may have come with the data, and would never be announced).
-            if received < chunk.len() && !connection.hangup && connection.owed_bytes < MAX_OWED {
-                return Reading::Drained;
+            if connection.pending.is_empty() {
+                // Every byte was a whole line: let the buffer's memory go (a 64 KiB line must
+                // not cost 64 KiB for as long as the client stays connected).
+                connection.pending = Pending::default();
             }
             // Backpressure: the client does not read what it is sent. Stop reading it; its
             // kernel buffers fill up, and its writes wait — its problem, not the server's.

@@ -27,7 +27,9 @@ pub fn serve(
         // Anyone waiting to connect? accept() returns WouldBlock at once if not.
         match listener.accept() {
             Ok((stream, peer)) => {
-                stream.set_nonblocking(true)?;
+                if stream.set_nonblocking(true).is_err() {
+                    continue; // one client's failure is not the server's
+                }
                 served += 1;
                 clients.push((stream, peer));
                 say(

@@ -286,18 +286,18 @@ fn step(
         };
     }
     while client.state == State::Asking {
-        // Send what is left of the line; the echo cannot be there yet: wait for the Poll.
-        if client.sent < client.request.len() {
-            while client.sent < client.request.len() {
-                match client.stream.write(&client.request[client.sent..]) {
-                    Ok(sent) => client.sent += sent,
-                    Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(answers),
-                    Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                    Err(error) => return Err(error).context("sending"),
-                }
+        // Send what is left of the line.
+        while client.sent < client.request.len() {
+            match client.stream.write(&client.request[client.sent..]) {
+                Ok(sent) => client.sent += sent,
+                Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(answers),
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error) => return Err(error).context("sending"),
             }
-            return Ok(answers);
         }
+        // Then read until WouldBlock, even right after sending: the event that brought us here
+        // may also have announced bytes already waiting (a busy line, a close), and the Poll
+        // will not announce them again.
         // Read the echo until WouldBlock.
         let received = match client.stream.read(chunk) {
             Ok(0) => bail!(

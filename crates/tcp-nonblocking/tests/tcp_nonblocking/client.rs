@@ -99,8 +99,10 @@ fn connections_against_a_server_that_never_answers_exits_1_after_the_timeout() {
 
 #[test]
 fn connections_against_a_busy_server_shows_what_came_instead_of_the_echo() {
-    let server = server(&["--max-connections", "1"]);
+    let mut server = server(&["--max-connections", "1"]);
     let _first = crate::support::Peer::connect(server.addr());
+    // Connected is not yet admitted: wait until the server has counted it.
+    server.wait_for("(1 active)");
     client(server.addr(), &["--connections", "1"])
         .assert()
         .code(1)

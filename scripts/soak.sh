@@ -32,7 +32,7 @@ while (($#)); do
 done
 
 if [[ $profile == release ]]; then
-  cargo build --release --quiet -p soak -p tcp-echo -p tcp-threaded -p tcp-async -p long-short -p file-downloader
+  cargo build --release --quiet -p soak -p tcp-echo -p tcp-threaded -p tcp-nonblocking -p tcp-async -p long-short -p file-downloader
 else
   cargo test --workspace --no-run --quiet 2>/dev/null ||
     cargo test --workspace --no-run # again, to show why it failed
@@ -70,6 +70,7 @@ soak() {
 listen=(server --listen 127.0.0.1:0)
 soak tcp-echo --protocol echo --one-at-a-time -- "$bin/tcp-echo$exe" "${listen[@]}"
 soak tcp-threaded --protocol echo -- "$bin/tcp-threaded$exe" "${listen[@]}"
+soak tcp-nonblocking --protocol echo -- "$bin/tcp-nonblocking$exe" "${listen[@]}"
 soak tcp-async --protocol echo -- "$bin/tcp-async$exe" "${listen[@]}"
 soak long-short --protocol echo -- "$bin/long-short$exe" "${listen[@]}"
 soak file-downloader --protocol download --root "$root" -- \

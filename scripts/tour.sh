@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 lessons=(
   "tcp-echo|a blocking TCP server: socket, bind, listen, accept, recv until the client closes"
   "tcp-threaded|one thread per client: the same five clients, served one by one and then all at once"
+  "tcp-nonblocking|one thread, a thousand clients at once: non-blocking sockets and a readiness loop"
   "tcp-async|a task per client: a hundred clients on one thread, and one blocking call stalling them"
   "udp-bind|UDP: the server binds, each unbound client gets a new port from the OS"
   "udp-chat|two chat programs talking over UDP, no connection anywhere"

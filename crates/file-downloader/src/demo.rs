@@ -53,7 +53,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         trace,
     };
     // Listen before the client starts, so that its connection cannot come too early.
-    let root = paths::open_root(&shared)?;
+    let root = paths::Root::open(&shared)?;
     let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), server_console)?;
     let addr = listener.local_addr()?;
     server_console.say("serving files from a temporary folder: hello.txt, 你好.txt, big.bin");

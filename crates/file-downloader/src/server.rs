@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -19,8 +19,8 @@ use common::net::{bind_error, is_timeout};
 use common::stalled::{self, WriteTimeoutArg};
 use common::{Addr, Console, Encoding};
 
-use crate::paths;
-use crate::protocol::{MAX_REQUEST, Refusal, Request, SEND_CHUNK};
+use crate::paths::Root;
+use crate::protocol::{Header, MAX_REQUEST, Refusal, Request, SEND_CHUNK};
 
 /// After an `ERR`, how long we wait for the client to close before we do.
 const LINGER: Duration = Duration::from_secs(1);
@@ -54,10 +54,10 @@ pub struct Options {
 
 /// `file-downloader server`: check the root, listen, serve until stopped.
 pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
-    let root = paths::open_root(&options.root)?;
+    let root = Root::open(&options.root)?;
     let addr = options.listen.resolve_one()?;
     let listener = listen(addr, console)?;
-    console.say(format_args!("serving files from {}", root.display()));
+    console.say(format_args!("serving files from {}", root.path().display()));
     serve(listener, root, options, console)
 }
 
@@ -77,7 +77,7 @@ pub fn listen(addr: SocketAddr, console: Console) -> anyhow::Result<TcpListener>
 /// `--max-clients` threads at once: each costs memory, and a flood must not take them all.
 pub fn serve(
     listener: TcpListener,
-    root: PathBuf,
+    root: Root,
     options: &Options,
     console: Console,
 ) -> anyhow::Result<()> {
@@ -171,7 +171,7 @@ impl Drop for Slot {
 fn serve_client(
     mut stream: TcpStream,
     peer: SocketAddr,
-    root: &Path,
+    root: &Root,
     request_timeout: Duration,
     write_timeout: Duration,
     console: Console,
@@ -271,12 +271,10 @@ fn too_slow(limit: Duration) -> Refusal {
 }
 
 /// Step ④: the file for `GET name offset`, positioned at `offset`, and how many bytes to send.
-fn open(root: &Path, name: &str, offset: u64) -> Result<(File, u64), Refusal> {
-    let path = paths::resolve(root, name)?;
-    let cannot_read = |error: io::Error| Refusal::CannotRead(error.kind());
-    let mut file = File::open(path).map_err(cannot_read)?;
+fn open(root: &Root, name: &str, offset: u64) -> Result<(File, u64), Refusal> {
     // The size of the file we opened, not of whatever the name points to a moment later.
-    let size = file.metadata().map_err(cannot_read)?.len();
+    let (mut file, size) = root.open_file(name)?;
+    let cannot_read = |error: io::Error| Refusal::CannotRead(error.kind());
     if offset > size {
         return Err(Refusal::OffsetPastTheEnd { offset, size });
     }
@@ -298,7 +296,8 @@ fn send_file(
     console: Console,
 ) -> io::Result<()> {
     // The header is the framing: the client knows exactly how many bytes make the whole file.
-    let header = format!("OK {length}\n");
+    // For a resumed download it also says where the bytes start: `OK <length> <offset>`.
+    let header = Header::ok_line(length, offset);
     stream.write_all(header.as_bytes())?;
     console.trace(format_args!(
         "sendall({} bytes) -> {}",
@@ -348,15 +347,15 @@ fn send_file(
 fn send_list(
     mut stream: TcpStream,
     peer: SocketAddr,
-    root: &Path,
+    root: &Root,
     console: Console,
 ) -> io::Result<()> {
-    let files = paths::list(root);
+    let files = root.list();
     let listing: String = files
         .iter()
         .map(|(size, name)| format!("{size}\t{name}\n"))
         .collect();
-    stream.write_all(format!("OK {}\n", listing.len()).as_bytes())?;
+    stream.write_all(Header::ok_line(listing.len() as u64, 0).as_bytes())?;
     stream.write_all(listing.as_bytes())?;
     console.say(format_args!("listed {} files for {peer}", files.len()));
     Ok(())

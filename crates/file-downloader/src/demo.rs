@@ -49,6 +49,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         root: shared.clone(),
         request_timeout: std::time::Duration::from_secs(5),
         max_clients: 32,
+        sendfile: false,
         write_timeout: WriteTimeoutArg::default(),
         trace,
     };

@@ -301,6 +301,32 @@ fn trickle(stream: TcpStream, pause: Duration, until: Instant, stopped: &AtomicB
     }
 }
 
+/// A server that lies in wait for clients: for one connection, it reads the request line, then
+/// drips `answer` one byte every `every`, and closes; it stops early when the client goes.
+/// Against it, a client that times out each read but not the whole answer waits as long as the
+/// server likes. Returns its address and, when joined, the request line it got.
+pub fn dripping_server(answer: Vec<u8>, every: Duration) -> (SocketAddr, JoinHandle<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind(127.0.0.1:0)");
+    let addr = listener.local_addr().unwrap();
+    let handle = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            request.push(byte[0]);
+        }
+        for byte in answer {
+            thread::sleep(every);
+            if stream.write_all(&[byte]).is_err() {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    (addr, handle)
+}
+
 /// `lines` lines of `length` bytes each (the last one a newline), for a non-reader to send to
 /// an echo server: enough of them, and the echo fills every buffer between the two.
 pub fn lines(lines: usize, length: usize) -> Vec<u8> {
@@ -392,6 +418,20 @@ mod tests {
         let (mut stream, _) = listener.accept().unwrap();
         let mut received = Vec::new();
         assert_eq!(stream.read_to_end(&mut received).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_dripping_server_sends_its_answer_a_byte_at_a_time() {
+        let (addr, server) = dripping_server(b"OK 2\nhi".to_vec(), Duration::from_millis(200));
+        let mut stream = connect(addr);
+        stream.write_all(b"GET a\n").unwrap();
+        let mut first = [0u8; 8];
+        // The first read finds one byte: the rest is not sent yet.
+        assert_eq!(stream.read(&mut first).unwrap(), 1);
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).unwrap();
+        assert_eq!([&first[..1], &rest].concat(), b"OK 2\nhi");
+        assert_eq!(server.join().unwrap(), "GET a\n");
     }
 
     #[test]

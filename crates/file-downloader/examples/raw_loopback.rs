@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release -p file-downloader --example raw_loopback -- FILE                # io::copy
 //! cargo run --release -p file-downloader --example raw_loopback -- FILE --send loop    # 64 KiB loop
+//! cargo run --release -p file-downloader --example raw_loopback -- FILE --send sendfile  # Linux
 //! cargo run --release -p file-downloader --example raw_loopback -- FILE --recv-buffer 8192
 //! cargo run --release -p file-downloader --example raw_loopback -- FILE --save COPY     # sink writes COPY
 //! ```
@@ -40,8 +41,8 @@ fn main() -> io::Result<()> {
     }
     let path = path.expect("usage: raw_loopback FILE [--send copy|loop] [--recv-buffer BYTES]");
     assert!(
-        send == "copy" || send == "loop",
-        "--send is copy or loop, not {send}"
+        ["copy", "loop", "sendfile"].contains(&send.as_str()),
+        "--send is copy, loop or sendfile, not {send}"
     );
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -69,7 +70,9 @@ fn main() -> io::Result<()> {
     let start = Instant::now();
     let mut file = File::open(&path)?;
     let mut stream = TcpStream::connect(addr)?;
-    let sent = if send == "copy" {
+    let sent = if send == "sendfile" {
+        send_file(&file, &stream)?
+    } else if send == "copy" {
         // What std offers: on Linux it may hand the work to the kernel (sendfile), elsewhere it
         // loops over an 8 KiB buffer.
         io::copy(&mut file, &mut stream)?
@@ -96,4 +99,24 @@ fn main() -> io::Result<()> {
         received as f64 / seconds / 1e6
     );
     Ok(())
+}
+
+/// sendfile(2) until the file ends: the kernel moves the pages to the socket.
+#[cfg(target_os = "linux")]
+fn send_file(file: &File, stream: &TcpStream) -> io::Result<u64> {
+    let mut total = 0u64;
+    loop {
+        match rustix::fs::sendfile(stream, file, None, 1 << 30)? {
+            0 => return Ok(total),
+            n => total += n as u64,
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_file(_: &File, _: &TcpStream) -> io::Result<u64> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "sendfile is Linux only here",
+    ))
 }

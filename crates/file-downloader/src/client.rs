@@ -17,7 +17,7 @@ use common::text::printable;
 use common::{Addr, Console};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::protocol::{Header, MAX_HEADER, RECEIVE_CHUNK, Request};
+use crate::protocol::{Header, MAX_HEADER, MAX_LISTING, RECEIVE_CHUNK, Request};
 
 /// `file-downloader client`: what to download, from where, to where.
 #[derive(Args, Clone, Debug)]
@@ -152,7 +152,20 @@ fn download(options: &Options, name: &str, console: Console) -> anyhow::Result<(
     // ④ The header says how many bytes will follow, or why none will.
     let (header, early_body) = read_header(&mut stream, options.timeout, console)?;
     let length = match header {
-        Header::Ok(length) => length,
+        // The bytes start where we asked: appending them to the part we have is right.
+        Header::Ok {
+            length,
+            offset: start,
+        } if start == offset => length,
+        // A server that ignored the offset (or answered another one): appending its bytes
+        // would make a wrong file that looks right. The part file is left as it was.
+        Header::Ok { offset: start, .. } if offset > 0 => bail!(
+            "the server did not resume {name:?} at byte {offset}: its answer starts at byte {start}; {} is left as it was (to start again, delete it)",
+            part.display()
+        ),
+        Header::Ok { offset: start, .. } => bail!(
+            "the server answered with the bytes of {name:?} from byte {start}, but we asked for the whole file"
+        ),
         // The reason is the server's text: shown escaped, like everything a peer sends.
         Header::Err(reason) if offset > 0 => bail!(
             "the server refused to resume {name:?} at byte {offset}: {}; to start again, delete {}",
@@ -273,19 +286,39 @@ fn send_request(stream: &mut TcpStream, request: &Request, console: Console) -> 
 
 // ANCHOR: read_header
 /// Step ④: read up to the first `\n`. The same read may bring the first bytes of the body
-/// along: they are returned too, not lost.
+/// along: they are returned too, not lost. The whole line must come within `timeout`, not each
+/// read: a server that drips a byte a second would otherwise hold us for as long as it likes.
 fn read_header(
     stream: &mut TcpStream,
     timeout: Duration,
     console: Console,
 ) -> anyhow::Result<(Header, Vec<u8>)> {
+    let deadline = Instant::now() + timeout;
     let mut pending = Pending::default();
     let mut chunk = [0u8; 1024];
     let line = loop {
         if let Some(line) = pending.take_line(MAX_HEADER) {
             break line;
         }
-        let received = read_some(stream, &mut chunk, timeout, "the answer")?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let received = match left.is_zero() {
+            true => Err(io::ErrorKind::TimedOut.into()),
+            false => stream
+                .set_read_timeout(Some(left))
+                .and_then(|()| stream.read(&mut chunk)),
+        };
+        let received = match received {
+            Ok(received) => received,
+            Err(error) if is_timeout(&error) && pending.is_empty() => bail!(
+                "the server sent nothing for {} s while we waited for the answer",
+                timeout.as_secs_f64()
+            ),
+            Err(error) if is_timeout(&error) => bail!(
+                "the server sent no complete answer line within {} s",
+                timeout.as_secs_f64()
+            ),
+            Err(error) => return Err(error).context("receiving the answer"),
+        };
         console.trace(format_args!("recv(1024) -> {received} bytes"));
         if received == 0 {
             match pending.take_rest() {
@@ -307,6 +340,8 @@ fn read_header(
         "received: {}",
         printable(String::from_utf8_lossy(line).trim_end())
     ));
+    // From here on, each read waits at most `timeout` again.
+    stream.set_read_timeout(Some(timeout))?;
     Ok((header, pending.take_rest().unwrap_or_default()))
 }
 // ANCHOR_END: read_header
@@ -400,7 +435,12 @@ fn list(options: &Options, console: Console) -> anyhow::Result<()> {
     send_request(&mut stream, &Request::List, console)?;
     let (header, early) = read_header(&mut stream, options.timeout, console)?;
     let length = match header {
-        Header::Ok(length) => length,
+        // Never more than a real list can be: the answer is kept in memory.
+        Header::Ok { length, .. } if length > MAX_LISTING => bail!(
+            "the server announced a list of {length} bytes, more than any list can be ({MAX_LISTING} bytes)"
+        ),
+        Header::Ok { length, offset: 0 } => length,
+        Header::Ok { offset, .. } => bail!("the server answered LIST from byte {offset}"),
         Header::Err(reason) => bail!(
             "the server refused to list its files: {}",
             printable(&reason)
@@ -422,7 +462,8 @@ fn list(options: &Options, console: Console) -> anyhow::Result<()> {
     for line in listing.lines() {
         // The names come from the server: shown escaped, one file per line whatever they hold.
         let (size, name) = line.split_once('\t').unwrap_or(("?", line));
-        console.say(format_args!("{:>12}  {}", printable(size), printable(name)));
+        let (size, name) = (printable(size), printable(name));
+        console.say(format_args!("{size:>12}  {name}"));
         count += 1;
     }
     console.say(format_args!("{count} files"));

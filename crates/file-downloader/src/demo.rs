@@ -49,11 +49,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         root: shared.clone(),
         request_timeout: std::time::Duration::from_secs(5),
         max_clients: 32,
+        sendfile: false,
         write_timeout: WriteTimeoutArg::default(),
         trace,
     };
     // Listen before the client starts, so that its connection cannot come too early.
-    let root = paths::open_root(&shared)?;
+    let root = paths::Root::open(&shared)?;
     let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), server_console)?;
     let addr = listener.local_addr()?;
     server_console.say("serving files from a temporary folder: hello.txt, 你好.txt, big.bin");

@@ -3,11 +3,16 @@
 //! ```text
 //! client → server   GET <name>\n   or   GET <name> <offset>\n   or   LIST\n
 //! server → client   OK <length>\n<length bytes>   or   ERR <reason>\n,   then close
+//!                   OK <length> <offset>\n<length bytes>   (the answer to GET <name> <offset>)
 //! ```
 //!
 //! The `OK <length>` header is the *framing*: TCP delivers bytes with no boundaries, so the
 //! client cannot tell "the file ended" from "the rest is still on its way" unless the server
 //! says how many bytes to expect. Seed 001's downloader has no header and trusts one recv(1024).
+//!
+//! A resumed download's header also says where its bytes start, like HTTP's `Content-Range`:
+//! a server that ignored the offset and sent the whole file would otherwise have it appended
+//! to the part the client already has, and the saved file would be wrong with nothing to show.
 
 use std::fmt;
 
@@ -25,6 +30,11 @@ pub const MAX_HEADER: usize = 1024;
 /// 1 GiB file rather than std::io::copy's 131,072 (it uses 8 KiB), and a 4 GiB file costs no
 /// more memory than a 4 KiB one. (Measured: a bigger one sends no faster.)
 pub const SEND_CHUNK: usize = 64 * 1024;
+
+/// The longest `LIST` answer the client accepts: what `MAX_LISTED` lines of the longest names
+/// and sizes take. A server that announces more is lying, and must not make the client buffer
+/// gigabytes.
+pub const MAX_LISTING: u64 = 10_000 * (20 + 1 + MAX_NAME as u64 + 1);
 
 /// The client receives into a buffer of this size and writes it to the file in one call. Here
 /// the size shows: writing the file is the costly half of a download, and 1 MiB writes made a
@@ -87,27 +97,39 @@ impl Request {
 }
 // ANCHOR_END: request
 
+// ANCHOR: header
 /// What the server answers: the header line, before any body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Header {
-    /// `OK <length>`: exactly `length` bytes follow, then the server closes.
-    Ok(u64),
+    /// `OK <length>` (offset 0) or `OK <length> <offset>`: exactly `length` bytes follow, the
+    /// file's bytes from `offset` on, then the server closes.
+    Ok { length: u64, offset: u64 },
     /// `ERR <reason>`: nothing follows.
     Err(String),
 }
 
 impl Header {
+    /// The `OK` line for the bytes of a file from `offset` on, `\n` included.
+    pub fn ok_line(length: u64, offset: u64) -> String {
+        match offset {
+            0 => format!("OK {length}\n"),
+            _ => format!("OK {length} {offset}\n"),
+        }
+    }
+
     /// Reads the server's first line (without its `\n`).
     pub fn parse(line: &[u8]) -> Result<Header, String> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text = String::from_utf8_lossy(line);
-        if let Some(length) = text.strip_prefix("OK ") {
-            return length
-                .parse()
-                .map(Header::Ok)
-                .map_err(|_| format!("bad length in {text:?}"));
+        if let Some(numbers) = text.strip_prefix("OK ") {
+            let (length, offset) = numbers.split_once(' ').unwrap_or((numbers, "0"));
+            return match (length.parse(), offset.parse()) {
+                (Ok(length), Ok(offset)) => Ok(Header::Ok { length, offset }),
+                _ => Err(format!("bad length or offset in {text:?}")),
+            };
         }
         if let Some(reason) = text.strip_prefix("ERR ") {
+            // Kept as the server sent it: the client escapes it where it shows it.
             return Ok(Header::Err(reason.to_owned()));
         }
         Err(format!(
@@ -115,6 +137,7 @@ impl Header {
         ))
     }
 }
+// ANCHOR_END: header
 
 // ANCHOR: refusal
 /// Why the server says `ERR`. The `Display` text is the reason sent on the wire.
@@ -249,11 +272,22 @@ mod tests {
 
     #[test]
     fn headers_parse() {
-        assert_eq!(Header::parse(b"OK 0"), Ok(Header::Ok(0)));
-        assert_eq!(Header::parse(b"OK 1234\r"), Ok(Header::Ok(1234)));
+        let ok = |length, offset| Ok(Header::Ok { length, offset });
+        assert_eq!(Header::parse(b"OK 0"), ok(0, 0));
+        assert_eq!(Header::parse(b"OK 1234\r"), ok(1234, 0));
+        assert_eq!(Header::parse(b"OK 990 10"), ok(990, 10));
+        assert_eq!(Header::parse(b"OK 990 10\r"), ok(990, 10));
+        assert!(Header::parse(b"OK 990 ").is_err());
+        assert!(Header::parse(b"OK 990 -1").is_err());
+        assert!(Header::parse(b"OK 990 10 3").is_err());
+        assert!(Header::parse(b" OK 990").is_err());
         assert_eq!(
             Header::parse(b"ERR no such file"),
             Ok(Header::Err("no such file".into()))
+        );
+        assert_eq!(
+            Header::parse(b"ERR \x1b[2Jgone\x07\r"),
+            Ok(Header::Err("\x1b[2Jgone\x07".into()))
         );
         assert!(Header::parse(b"OK -1").is_err());
         assert!(Header::parse(b"OK").is_err());
@@ -315,8 +349,12 @@ mod properties {
         }
 
         #[test]
-        fn prop_every_length_header_round_trips(length in any::<u64>()) {
-            prop_assert_eq!(Header::parse(format!("OK {length}").as_bytes()), Ok(Header::Ok(length)));
+        fn prop_every_ok_header_round_trips(length in any::<u64>(), offset in prop_oneof![Just(0u64), any::<u64>()]) {
+            let line = Header::ok_line(length, offset);
+            prop_assert_eq!(
+                Header::parse(line.trim_end_matches('\n').as_bytes()),
+                Ok(Header::Ok { length, offset })
+            );
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -20,8 +20,8 @@ use common::stalled::{self, WriteTimeoutArg};
 use common::text::printable;
 use common::{Addr, Console, Encoding};
 
-use crate::paths;
-use crate::protocol::{MAX_REQUEST, Refusal, Request, SEND_CHUNK};
+use crate::paths::Root;
+use crate::protocol::{Header, MAX_REQUEST, Refusal, Request, SEND_CHUNK};
 
 /// After an `ERR`, how long we wait for the client to close before we do.
 const LINGER: Duration = Duration::from_secs(1);
@@ -46,6 +46,11 @@ pub struct Options {
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_clients: u16,
 
+    /// Send file bodies with sendfile(2), from the page cache straight to the socket (Linux;
+    /// elsewhere, or if sendfile refuses, the 64 KiB copy loop)
+    #[arg(long)]
+    pub sendfile: bool,
+
     #[command(flatten)]
     pub write_timeout: WriteTimeoutArg,
 
@@ -55,10 +60,10 @@ pub struct Options {
 
 /// `file-downloader server`: check the root, listen, serve until stopped.
 pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
-    let root = paths::open_root(&options.root)?;
+    let root = Root::open(&options.root)?;
     let addr = options.listen.resolve_one()?;
     let listener = listen(addr, console)?;
-    console.say(format_args!("serving files from {}", root.display()));
+    console.say(format_args!("serving files from {}", root.path().display()));
     serve(listener, root, options, console)
 }
 
@@ -78,7 +83,7 @@ pub fn listen(addr: SocketAddr, console: Console) -> anyhow::Result<TcpListener>
 /// `--max-clients` threads at once: each costs memory, and a flood must not take them all.
 pub fn serve(
     listener: TcpListener,
-    root: PathBuf,
+    root: Root,
     options: &Options,
     console: Console,
 ) -> anyhow::Result<()> {
@@ -105,15 +110,16 @@ pub fn serve(
             continue;
         };
         let root = Arc::clone(&root);
-        let request_timeout = options.request_timeout;
-        let write_timeout = options.write_timeout.write_timeout;
+        let limits = Limits {
+            request_timeout: options.request_timeout,
+            write_timeout: options.write_timeout.write_timeout,
+            sendfile: options.sendfile,
+        };
         let spawned = thread::Builder::new()
             .name(format!("client {peer}"))
             .spawn(move || {
                 let _slot = slot; // handed back when this client is done
-                if let Err(error) =
-                    serve_client(stream, peer, &root, request_timeout, write_timeout, console)
-                {
+                if let Err(error) = serve_client(stream, peer, &root, limits, console) {
                     // One failing client is logged; the others go on.
                     console.say(format_args!("connection with {peer} failed: {error}"));
                 }
@@ -147,6 +153,14 @@ fn turn_away(
     });
 }
 
+/// How one client is served: the request's time limit, the write timeout, `--sendfile`.
+#[derive(Clone, Copy)]
+struct Limits {
+    request_timeout: Duration,
+    write_timeout: Duration,
+    sendfile: bool,
+}
+
 /// One of the `--max-clients` places; dropping it frees the place.
 struct Slot(Arc<AtomicUsize>);
 
@@ -172,16 +186,15 @@ impl Drop for Slot {
 fn serve_client(
     mut stream: TcpStream,
     peer: SocketAddr,
-    root: &Path,
-    request_timeout: Duration,
-    write_timeout: Duration,
+    root: &Root,
+    limits: Limits,
     console: Console,
 ) -> io::Result<()> {
     // A client that stops reading must not block us in write_all forever.
-    stream.set_write_timeout(Some(write_timeout))?;
+    stream.set_write_timeout(Some(limits.write_timeout))?;
 
     // ③ One request line.
-    let line = match read_request(&mut stream, request_timeout, console)? {
+    let line = match read_request(&mut stream, limits.request_timeout, console)? {
         Incoming::Line(line) => line,
         Incoming::Closed => {
             console.say(format_args!(
@@ -199,7 +212,15 @@ fn serve_client(
     match Request::parse(&line) {
         // ④ Find the file; ⑤ send it.
         Ok(Request::Get { name, offset }) => match open(root, &name, offset) {
-            Ok((file, length)) => send_file(stream, peer, &name, file, offset, length, console),
+            Ok((file, length)) => {
+                let body = Body {
+                    name: &name,
+                    file,
+                    offset,
+                    length,
+                };
+                send_file(stream, peer, body, limits.sendfile, console)
+            }
             Err(refusal) => {
                 console.say(format_args!(
                     "refused {} from {peer}: {refusal}",
@@ -272,12 +293,10 @@ fn too_slow(limit: Duration) -> Refusal {
 }
 
 /// Step ④: the file for `GET name offset`, positioned at `offset`, and how many bytes to send.
-fn open(root: &Path, name: &str, offset: u64) -> Result<(File, u64), Refusal> {
-    let path = paths::resolve(root, name)?;
-    let cannot_read = |error: io::Error| Refusal::CannotRead(error.kind());
-    let mut file = File::open(path).map_err(cannot_read)?;
+fn open(root: &Root, name: &str, offset: u64) -> Result<(File, u64), Refusal> {
     // The size of the file we opened, not of whatever the name points to a moment later.
-    let size = file.metadata().map_err(cannot_read)?.len();
+    let (mut file, size) = root.open_file(name)?;
+    let cannot_read = |error: io::Error| Refusal::CannotRead(error.kind());
     if offset > size {
         return Err(Refusal::OffsetPastTheEnd { offset, size });
     }
@@ -285,23 +304,46 @@ fn open(root: &Path, name: &str, offset: u64) -> Result<(File, u64), Refusal> {
     Ok((file, size - offset))
 }
 
-// ANCHOR: send_file
-/// Step ⑤: the header, then the body through one fixed 64 KiB buffer. Memory use does not grow
-/// with the file: a 4 GiB file costs what a 4 KiB one does. (Seed 001's server reads the whole
-/// file into memory first.)
-fn send_file(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    name: &str,
+/// What `GET` sends: `length` bytes of `file` (already at `offset`).
+struct Body<'a> {
+    name: &'a str,
     file: File,
     offset: u64,
     length: u64,
+}
+
+/// How sending a body ended.
+enum Sent {
+    /// Every byte the header promised.
+    All,
+    /// The file ended early (it shrank after we measured it): this many bytes went out.
+    Shrank(u64),
+    /// The client went away, or stopped reading for --write-timeout, after this many bytes.
+    Left(u64, io::Error),
+}
+
+// ANCHOR: send_file
+/// Step ⑤: the header, then the body, through a 64 KiB buffer or, with `--sendfile`, straight
+/// from the file to the socket. Memory use does not grow with the file either way: a 4 GiB
+/// file costs what a 4 KiB one does. (Seed 001's server reads the whole file into memory first.)
+fn send_file(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    body: Body,
+    sendfile: bool,
     console: Console,
 ) -> io::Result<()> {
+    let Body {
+        name,
+        mut file,
+        offset,
+        length,
+    } = body;
     // The client chose the name: the log shows it escaped, like everything a peer sends.
     let name = printable(name);
     // The header is the framing: the client knows exactly how many bytes make the whole file.
-    let header = format!("OK {length}\n");
+    // For a resumed download it also says where the bytes start: `OK <length> <offset>`.
+    let header = Header::ok_line(length, offset);
     stream.write_all(header.as_bytes())?;
     console.trace(format_args!(
         "sendall({} bytes) -> {}",
@@ -309,27 +351,50 @@ fn send_file(
         header.trim_end()
     ));
 
+    let sent = match sendfile {
+        true => zero_copy::send(&mut stream, &mut file, length, console),
+        false => copy_body(&mut stream, &mut file, length, console),
+    };
+    match sent {
+        Sent::All if offset == 0 => {
+            console.say(format_args!("sent {name} ({length} bytes) to {peer}"));
+        }
+        Sent::All => console.say(format_args!(
+            "sent {name} ({length} bytes from byte {offset}) to {peer}"
+        )),
+        // The client will see a short body, and keep what it got for --resume.
+        Sent::Shrank(sent) => console.say(format_args!(
+            "{name} shrank while being sent: sent {sent} of {length} bytes to {peer}"
+        )),
+        // Log it, go on.
+        Sent::Left(sent, error) => {
+            let error = stalled::explain(&stream, error);
+            console.say(format_args!(
+                "{peer} left after {sent} of {length} bytes of {name}: {error}"
+            ));
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: send_file
+
+// ANCHOR: copy_body
+/// The body through one fixed 64 KiB buffer: read from the file (a copy from the page cache
+/// into our buffer), send to the socket (a copy from our buffer into the socket's).
+fn copy_body(stream: &mut TcpStream, file: &mut File, length: u64, console: Console) -> Sent {
     // take(length): even if the file grows meanwhile, we send what the header promised.
     let mut body = file.take(length);
     let mut buffer = vec![0u8; SEND_CHUNK];
     let mut sent = 0u64;
     let mut sends = 0u64;
     while sent < length {
-        let read = body.read(&mut buffer)?;
-        if read == 0 {
-            // The file shrank after we measured it: the client will see a short body.
-            console.say(format_args!(
-                "{name} shrank while being sent: sent {sent} of {length} bytes to {peer}"
-            ));
-            return Ok(());
-        }
+        let read = match body.read(&mut buffer) {
+            Ok(0) => return Sent::Shrank(sent),
+            Ok(read) => read,
+            Err(error) => return Sent::Left(sent, error),
+        };
         if let Err(error) = stream.write_all(&buffer[..read]) {
-            // The client went away (or stopped reading for --write-timeout). Log it, go on.
-            let error = stalled::explain(&stream, error);
-            console.say(format_args!(
-                "{peer} left after {sent} of {length} bytes of {name}: {error}"
-            ));
-            return Ok(());
+            return Sent::Left(sent, error);
         }
         sent += read as u64;
         sends += 1;
@@ -337,29 +402,89 @@ fn send_file(
     console.trace(format_args!(
         "sent the body: {sends} × (read, sendall) of up to {SEND_CHUNK} bytes"
     ));
-    match offset {
-        0 => console.say(format_args!("sent {name} ({length} bytes) to {peer}")),
-        _ => console.say(format_args!(
-            "sent {name} ({length} bytes from byte {offset}) to {peer}"
-        )),
-    }
-    Ok(())
+    Sent::All
 }
-// ANCHOR_END: send_file
+// ANCHOR_END: copy_body
+
+// ANCHOR: zero_copy
+/// `--sendfile`: the kernel moves the bytes from the file's pages in the page cache to the
+/// socket itself, with no trip through our memory and one system call for many megabytes.
+#[cfg(target_os = "linux")]
+mod zero_copy {
+    use super::{Console, File, Sent, TcpStream, copy_body};
+
+    /// What one sendfile call may move; it returns sooner when the socket buffer is full
+    /// for --write-timeout, or when the file ends.
+    const MOST: u64 = 1 << 30;
+
+    pub fn send(stream: &mut TcpStream, file: &mut File, length: u64, console: Console) -> Sent {
+        let mut sent = 0u64;
+        let mut calls = 0u64;
+        while sent < length {
+            let wanted = (length - sent).min(MOST) as usize;
+            // None: from the file's own position (the offset `open` seeked to), moved on by
+            // what was sent.
+            match rustix::fs::sendfile(&*stream, &*file, None, wanted) {
+                Ok(0) => return Sent::Shrank(sent),
+                Ok(count) => {
+                    sent += count as u64;
+                    calls += 1;
+                }
+                // Not for this file or socket (a file system without the support, say): the
+                // copy loop does the rest, from where sendfile stopped.
+                Err(refused) if sent == 0 && refusal(refused) => {
+                    console.trace(format_args!(
+                        "sendfile() -> {refused}: copying through a 64 KiB buffer instead"
+                    ));
+                    return copy_body(stream, file, length, console);
+                }
+                Err(error) => return Sent::Left(sent, error.into()),
+            }
+        }
+        console.trace(format_args!(
+            "sent the body: {calls} × sendfile(), nothing copied through our memory"
+        ));
+        Sent::All
+    }
+
+    /// The errors that mean "sendfile cannot do this", not "the client went away".
+    fn refusal(error: rustix::io::Errno) -> bool {
+        use rustix::io::Errno;
+        [
+            Errno::INVAL,
+            Errno::NOSYS,
+            Errno::OPNOTSUPP,
+            Errno::OVERFLOW,
+        ]
+        .contains(&error)
+    }
+}
+
+/// Elsewhere, no sendfile(2) with these semantics in std or rustix: the copy loop.
+#[cfg(not(target_os = "linux"))]
+mod zero_copy {
+    use super::{Console, File, Sent, TcpStream, copy_body};
+
+    pub fn send(stream: &mut TcpStream, file: &mut File, length: u64, console: Console) -> Sent {
+        console.trace("sendfile() is Linux only: copying through a 64 KiB buffer instead");
+        copy_body(stream, file, length, console)
+    }
+}
+// ANCHOR_END: zero_copy
 
 /// `LIST`: one `<size>\t<name>\n` line per file, framed like a file: `OK <length>` first.
 fn send_list(
     mut stream: TcpStream,
     peer: SocketAddr,
-    root: &Path,
+    root: &Root,
     console: Console,
 ) -> io::Result<()> {
-    let files = paths::list(root);
+    let files = root.list();
     let listing: String = files
         .iter()
         .map(|(size, name)| format!("{size}\t{name}\n"))
         .collect();
-    stream.write_all(format!("OK {}\n", listing.len()).as_bytes())?;
+    stream.write_all(Header::ok_line(listing.len() as u64, 0).as_bytes())?;
     stream.write_all(listing.as_bytes())?;
     console.say(format_args!("listed {} files for {peer}", files.len()));
     Ok(())

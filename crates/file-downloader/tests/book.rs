@@ -87,3 +87,37 @@ fn the_books_interrupted_download_says_what_arrived_and_where() {
     );
     assert_eq!(names_in(scratch.path()), ["data.bin.part"]);
 }
+
+/// "Resume": a server that ignores the offset answers `OK 1000` and the whole file; the client
+/// refuses it, and the 10 bytes it had are still all there is.
+#[test]
+fn the_books_resume_refused_when_the_server_ignores_the_offset() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fake = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let mut request = String::new();
+        BufReader::new(&stream).read_line(&mut request).unwrap();
+        stream.write_all(b"OK 1000\n").unwrap();
+        stream.write_all(&[b'x'; 1000]).unwrap();
+        request
+    });
+
+    let scratch = Scratch::new();
+    std::fs::write(scratch.path().join("data.bin.part"), b"0123456789").unwrap();
+    let output = client(addr, scratch.path(), &["data.bin", "--resume"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(fake.join().unwrap(), "GET data.bin 10\n");
+    assert_transcript(
+        &String::from_utf8(output.stderr).unwrap(),
+        &transcript("resume-refused.txt"),
+    );
+    assert_eq!(names_in(scratch.path()), ["data.bin.part"]);
+    assert_eq!(
+        std::fs::read(scratch.path().join("data.bin.part")).unwrap(),
+        b"0123456789"
+    );
+}

@@ -48,11 +48,11 @@ fn exercise_5_resume_refuses_a_file_whose_size_changed() {
 
     // The size the client expects: the rest of the file, as for GET data.bin 10.
     let answer = ask(server.addr(), "GET data.bin 10/1200\n");
-    let mut expected = b"OK 1190\n".to_vec();
+    let mut expected = b"OK 1190 10\n".to_vec();
     expected.extend_from_slice(&contents[10..]);
     assert!(
         answer == expected,
-        "expected OK 1190 and the file from byte 10, got {:?}",
+        "expected OK 1190 10 and the file from byte 10, got {:?}",
         String::from_utf8_lossy(&answer[..answer.len().min(40)])
     );
 }

@@ -12,6 +12,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::thread::{self, JoinHandle};
 
 use assert_cmd::cargo::cargo_bin_cmd;
+use common::hostile::dripping_server;
 use common::testing::{WAIT, connect, refused_port};
 use predicates::str::contains;
 use support::{Scratch, assert_same_file, client, names_in, random_bytes, server};
@@ -78,7 +79,7 @@ fn the_server_dies_mid_transfer_then_resume_completes_the_file() {
         .assert()
         .success()
         .stdout(contains("sent: GET data.bin 10\n"))
-        .stdout(contains("received: OK 990\n"))
+        .stdout(contains("received: OK 990 10\n"))
         .stdout(contains("resuming data.bin at byte 10: 990 bytes to go\n"))
         .stdout(contains("downloaded data.bin: 990 bytes in "));
     assert_same_file(&original, &downloads.join("data.bin"));
@@ -119,6 +120,57 @@ fn resume_with_a_partial_file_longer_than_the_original_says_what_to_do() {
         .code(1)
         .stderr(contains(r#"the server refused to resume "a.txt" at byte 30: offset 30 is past the end (5 bytes); to start again, delete a.txt.part"#));
     assert_eq!(names_in(&downloads), ["a.txt.part"]);
+}
+
+#[test]
+fn a_server_that_ignores_the_resume_offset_is_refused_and_the_part_file_is_untouched() {
+    let scratch = Scratch::new();
+    let contents = random_bytes(1000, 11);
+    let downloads = scratch.dir("downloads");
+    scratch.file("downloads/data.bin.part", &contents[..10]);
+
+    // Asked for `GET data.bin 10`, it sends the whole file, as if no offset had been asked.
+    let mut answer = b"OK 1000\n".to_vec();
+    answer.extend_from_slice(&contents);
+    let (addr, fake) = fake_server(answer, Then::Close);
+    client(addr, &downloads, &["data.bin", "--resume"])
+        .assert()
+        .code(1)
+        .stdout(contains("sent: GET data.bin 10\n"))
+        .stderr(contains(
+            r#"error: the server did not resume "data.bin" at byte 10: its answer starts at byte 0; data.bin.part is left as it was (to start again, delete it)"#,
+        ));
+    assert_eq!(fake.join().unwrap(), "GET data.bin 10\n");
+    assert_eq!(names_in(&downloads), ["data.bin.part"]);
+    assert_eq!(
+        std::fs::read(downloads.join("data.bin.part")).unwrap(),
+        &contents[..10]
+    );
+
+    // One that resumes, but somewhere else, is refused the same way.
+    let mut answer = b"OK 995 5\n".to_vec();
+    answer.extend_from_slice(&contents[5..]);
+    let (addr, fake) = fake_server(answer, Then::Close);
+    client(addr, &downloads, &["data.bin", "--resume"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "did not resume \"data.bin\" at byte 10: its answer starts at byte 5",
+        ));
+    fake.join().unwrap();
+    assert_eq!(
+        std::fs::read(downloads.join("data.bin.part")).unwrap(),
+        &contents[..10]
+    );
+
+    // And a whole-file request answered with a part of it.
+    let (addr, fake) = fake_server(b"OK 5 995\nabcde".to_vec(), Then::Close);
+    client(addr, &downloads, &["other.bin"])
+        .assert()
+        .code(1)
+        .stderr(contains("from byte 995, but we asked for the whole file"));
+    fake.join().unwrap();
+    assert_eq!(names_in(&downloads), ["data.bin.part"]);
 }
 
 #[test]
@@ -295,4 +347,78 @@ fn port_already_in_use() {
         .assert()
         .code(1)
         .stderr(contains(format!("error: {taken} is already in use")));
+}
+
+#[test]
+fn a_server_that_drips_its_header_is_cut_off_after_the_timeout() {
+    // A byte every 0.3 s: each read succeeds within --timeout 1, the line never comes in time.
+    let scratch = Scratch::new();
+    let downloads = scratch.dir("downloads");
+    let (addr, dripping) = dripping_server(
+        b"OK 5\nhello".to_vec(),
+        std::time::Duration::from_millis(300),
+    );
+    let started = std::time::Instant::now();
+    client(addr, &downloads, &["a.txt", "--timeout", "1"])
+        .assert()
+        .code(1)
+        .stderr("error: the server sent no complete answer line within 1 s\n");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!(dripping.join().unwrap(), "GET a.txt\n");
+    assert!(names_in(&downloads).is_empty());
+}
+
+#[test]
+fn control_characters_from_the_server_are_shown_escaped_never_sent_to_the_terminal() {
+    let scratch = Scratch::new();
+    let downloads = scratch.dir("downloads");
+    // An ERR line that would retitle the terminal, ring its bell and clear the screen.
+    let (addr, fake) = fake_server(b"ERR \x1b]0;pwned\x07\x1b[2Jgone\r\n".to_vec(), Then::Close);
+    let output = client(addr, &downloads, &["a.txt"]).output().unwrap();
+    fake.join().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert!(
+        !stdout.contains('\x1b') && !stderr.contains('\x1b'),
+        "{stdout:?} {stderr:?}"
+    );
+    assert!(
+        stdout.contains(r"received: ERR \x1b]0;pwned\x07\x1b[2Jgone"),
+        "{stdout:?}"
+    );
+    assert_eq!(
+        stderr,
+        "error: the server refused \"a.txt\": \\x1b]0;pwned\\x07\\x1b[2Jgone\n"
+    );
+
+    // The names in a LIST answer too.
+    let listing = b"5\tev\x1b[2Jil\n";
+    let mut answer = format!("OK {}\n", listing.len()).into_bytes();
+    answer.extend_from_slice(listing);
+    let (addr, fake) = fake_server(answer, Then::Close);
+    let output = client(addr, &downloads, &["--list"]).output().unwrap();
+    fake.join().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains(r"5  ev\x1b[2Jil"), "{stdout:?}");
+    assert!(!stdout.contains('\x1b'));
+}
+
+#[test]
+fn a_list_longer_than_any_real_list_is_refused_at_once() {
+    // 1 TiB of "list": kept in memory, it would take the client's memory down with it.
+    let scratch = Scratch::new();
+    let (addr, fake) = fake_server(b"OK 1099511627776\n".to_vec(), Then::Stall);
+    let started = std::time::Instant::now();
+    client(addr, scratch.path(), &["--list", "--timeout", "5"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "error: the server announced a list of 1099511627776 bytes, more than any list can be",
+        ));
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    fake.join().unwrap();
 }

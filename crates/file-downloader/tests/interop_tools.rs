@@ -39,6 +39,8 @@ fn contract(answer: &[u8]) -> Result<Vec<u8>, String> {
     let header = std::str::from_utf8(&answer[..newline]).expect("the header is UTF-8");
     let rest = &answer[newline + 1..];
     if let Some(length) = header.strip_prefix("OK ") {
+        // `OK <length>` or, resuming, `OK <length> <offset>`.
+        let length = length.split_once(' ').map_or(length, |(length, _)| length);
         let length: usize = length.parse().expect("OK <length>");
         assert_eq!(rest.len(), length, "exactly <length> bytes, then the close");
         Ok(rest.to_vec())
@@ -85,10 +87,10 @@ fn get_with_nc_answers_ok_length_and_the_bytes() {
         nc_request(&nc_path, addr, b"GET docs/a.txt\n"),
         b"OK 2\na\n"
     );
-    // Resume from byte 2: the rest of the file, and its length.
+    // Resume from byte 2: the rest of the file, its length, and where it starts.
     assert_eq!(
         nc_request(&nc_path, addr, b"GET hello.txt 2\n"),
-        b"OK 4\nllo\n"
+        b"OK 4 2\nllo\n"
     );
     // A binary file of 100,000 bytes, through nc, byte for byte.
     let answer = nc_request(&nc_path, addr, b"GET big.bin\n");

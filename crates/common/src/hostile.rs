@@ -70,6 +70,31 @@ pub fn reset_line(server: &mut Running) -> Option<String> {
     panic!("the server printed only accept() errors")
 }
 
+/// After [`send_and_reset`]: waits for the server's line containing `text` (e.g. `(2 active)`,
+/// the reset connection accepted) and returns true. Under Wine only, returns false (the test is
+/// skipped) when the server's accept() failed instead with WSAENOTCONN, which Wine returns for a
+/// connection reset while it waited in the listen backlog.
+pub fn accepted_before_reset(server: &mut Running, text: &str) -> bool {
+    // Bounded: each line has its own time limit, and a server that prints only other lines
+    // fails the test after these many.
+    for _ in 0..100 {
+        let line = server.next_line();
+        if line.contains(text) {
+            return true;
+        }
+        if line.contains("accept() failed: ")
+            && line.contains("(os error 10057)")
+            && skip_under_wine(
+                "Wine's accept() fails with WSAENOTCONN for a connection reset while in the \
+                 listen backlog, an error Windows' accept() does not return",
+            )
+        {
+            return false;
+        }
+    }
+    panic!("no line containing {text:?}")
+}
+
 /// A client that sends a request and then reads nothing, however much the server sends back.
 pub struct NonReader {
     stream: TcpStream,

@@ -4,10 +4,12 @@
 
 use std::fs;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -58,8 +60,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), server_console)?;
     let addr = listener.local_addr()?;
     server_console.say("serving files from a temporary folder: hello.txt, 你好.txt, big.bin");
-    // The server runs until the process ends.
-    thread::spawn(move || server::serve(listener, root, &server_options, server_console));
+    // The server runs until the demo is done with it (below).
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = thread::spawn({
+        let stop = Arc::clone(&stop);
+        move || server::serve(listener, root, &server_options, server_console, &stop)
+    });
 
     let requests = [
         None, // --list
@@ -89,6 +95,11 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     }
     client_console
         .say("checked: the 3 downloads match the originals byte for byte; nothing else was saved");
+    // Stop the server, so that it closes its handle on the root folder: Windows deletes no
+    // folder that a program holds open. The flag, then one connection to wake its accept().
+    stop.store(true, Ordering::Relaxed);
+    let _ = TcpStream::connect(addr);
+    let _ = server.join();
     Ok(())
 }
 // ANCHOR_END: demo
@@ -129,6 +140,17 @@ impl Drop for Scratch {
     }
 }
 
+/// Removes the folder. A client's thread in the stopped server may hold the root open a moment
+/// longer (on Windows that keeps the folder): try again for up to a second.
 fn remove(path: &Path) -> io::Result<()> {
-    fs::remove_dir_all(path)
+    let mut tries = 0;
+    loop {
+        match fs::remove_dir_all(path) {
+            Err(_) if tries < 20 && path.exists() => {
+                tries += 1;
+                thread::sleep(Duration::from_millis(50));
+            }
+            result => return result,
+        }
+    }
 }

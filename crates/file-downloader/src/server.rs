@@ -7,7 +7,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -64,7 +64,7 @@ pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
     let addr = options.listen.resolve_one()?;
     let listener = listen(addr, console)?;
     console.say(format_args!("serving files from {}", root.path().display()));
-    serve(listener, root, options, console)
+    serve(listener, root, options, console, &AtomicBool::new(false))
 }
 
 /// Step ①: bind and listen. (The tcp-echo lesson makes each call separately; here the one-line
@@ -86,6 +86,7 @@ pub fn serve(
     root: Root,
     options: &Options,
     console: Console,
+    stop: &AtomicBool,
 ) -> anyhow::Result<()> {
     let root = Arc::new(root);
     let active = Arc::new(AtomicUsize::new(0));
@@ -103,6 +104,11 @@ pub fn serve(
             }
         };
         console.trace(format_args!("accept() -> {peer}"));
+        // Only the demo ever sets `stop` (then connects once, to wake this accept): it must
+        // let go of the root before it can delete its temporary folder, on Windows.
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
 
         let Some(slot) = Slot::take(&active, limit) else {
             let write_timeout = options.write_timeout.write_timeout;

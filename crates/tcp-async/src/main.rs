@@ -65,7 +65,7 @@ enum Command {
     Server(server::Options),
     /// Connect, send lines (stdin or --message), and print whatever arrives as it arrives
     Client(client::Options),
-    /// 1,000 clients on one worker thread, a blocking call measured, then a 3-client chat room
+    /// 100 clients on one worker thread, a blocking call measured, then a 3-client chat room
     Demo(demo::Options),
 }
 

@@ -6,8 +6,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::hostile::send_and_reset;
-use common::testing::{WAIT, skip_under_wine};
+use common::hostile::{accepted_before_reset, send_and_reset};
+use common::testing::WAIT;
 use predicates::str::contains;
 
 use crate::support::{Peer, client, server};
@@ -62,20 +62,8 @@ fn a_client_that_resets_mid_line_does_not_disturb_others() {
     let mut steady = Peer::connect(server.addr());
     assert_eq!(steady.ask("before"), "before");
     send_and_reset(server.addr(), b"half a li");
-    loop {
-        let line = server.next_line();
-        if line.contains("(2 active)") {
-            break;
-        }
-        if line.contains("accept() failed")
-            && line.contains("(os error 10057)")
-            && skip_under_wine(
-                "Wine's accept() fails with WSAENOTCONN for a connection reset while in the listen \
-             backlog, an error Windows' accept() does not return",
-            )
-        {
-            return;
-        }
+    if !accepted_before_reset(&mut server, "(2 active)") {
+        return;
     }
     let line = server.wait_for("(1 active)");
     assert!(

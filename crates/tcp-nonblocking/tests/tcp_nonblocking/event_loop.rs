@@ -14,6 +14,12 @@ use crate::support::{Peer, client, server};
 
 #[test]
 fn one_server_thread_serves_two_thousand_clients_at_once() {
+    if common::testing::skip_under_wine(
+        "with the other tests running beside it, Wine ended the 2,000-connection client with \
+         exit code 1 and no output (alone, under Wine too, it passes)",
+    ) {
+        return;
+    }
     let mut server = server(&[]);
     let load = thread::spawn({
         let addr = server.addr();

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Benchmark for the tcp-nonblocking lesson (a script, not a test): the C10K problem, measured.
-# Builds in release mode, then for each server in the list below — a thread per connection
-# (tcp-threaded), one readiness loop (tcp-nonblocking), and the two servers a Python programmer
-# would write for the job (scripts/c10k_selectors_server.py, scripts/c10k_asyncio_server.py) —
-# holds HOLD idle connections open (0, 1,000, then 10,000) while 100 active ones send a line and
-# wait for its echo, again and again, for SECONDS_PER_RUN seconds. The load generator is
-# `tcp-nonblocking client --connections 100 --idle HOLD --duration S`: one thread, every echo
-# checked. Reports requests/s, p50/p99 latency, errors, the server's peak RSS and its thread
-# count, and the CPU time the server used during the run (medians of RUNS runs; errors summed
-# over them), then the ratios and the targets. On a machine whose cores are all busy the load
-# generator, not the server, sets the pace: then cpu_s, the server's cost, tells them apart.
+# Benchmark for the tcp-nonblocking and tcp-async lessons (a script, not a test): the C10K
+# problem, measured, the three designs side by side in one run. Builds in release mode, then for
+# each server in the list below — a thread per connection (tcp-threaded), one readiness loop
+# (tcp-nonblocking), a task per connection on tokio's runtime threads (tcp-async with
+# `--workers 1` and with the default, one worker per core), and the two servers a Python
+# programmer would write for the job (scripts/c10k_selectors_server.py,
+# scripts/c10k_asyncio_server.py) — holds HOLD idle connections open (0, 1,000, then 10,000)
+# while 100 active ones send a line and wait for its echo, again and again, for SECONDS_PER_RUN
+# seconds. The load generator is `tcp-nonblocking client --connections 100 --idle HOLD
+# --duration S`: one thread, every echo checked. Reports requests/s, p50/p99 latency, errors,
+# the server's peak RSS and its thread count, and the CPU time the server used during the run
+# (medians of RUNS runs; errors summed over them), then the ratios and both lessons' targets.
+# On a machine whose cores are all busy the load generator, not the server, sets the pace: then
+# cpu_s, the server's cost, tells them apart; the load average is printed before and after.
 # Then the CPU an idle server burns: `server --busy-poll` against the readiness loop.
 #
-#   bash scripts/bench-c10k.sh                   # about ten minutes on 2 cores
+#   bash scripts/bench-c10k.sh                   # about fifteen minutes on 2 cores
 #   RUNS=1 HOLDS="0 10000" SECONDS_PER_RUN=2 bash scripts/bench-c10k.sh
 #
 # Everything runs on 127.0.0.1; every run is bounded in time. RSS and threads come from /proc
@@ -33,6 +36,8 @@ RELEASE=$CARGO_TARGET_DIR/release
 servers=(
   "tcp-threaded|$RELEASE/tcp-threaded server --listen 127.0.0.1:0 --quiet --max-connections 20000"
   "tcp-nonblocking|$RELEASE/tcp-nonblocking server --listen 127.0.0.1:0 --quiet --max-connections 20000"
+  "tcp-async --workers 1|$RELEASE/tcp-async server --listen 127.0.0.1:0 --quiet --workers 1 --max-connections 20000"
+  "tcp-async|$RELEASE/tcp-async server --listen 127.0.0.1:0 --quiet --max-connections 20000"
   "python selectors|python3 scripts/c10k_selectors_server.py 0"
   "python asyncio|python3 scripts/c10k_asyncio_server.py 0"
 )
@@ -43,9 +48,12 @@ for entry in "${servers[@]}"; do
   command=${entry#*|}
   binary=${command%% *}
   name=${binary##*/}
-  if [[ $binary == "$RELEASE/"* ]] && [ -d "crates/$name" ]; then packages+=(-p "$name"); fi
+  if [[ $binary == "$RELEASE/"* ]] && [ -d "crates/$name" ] && [[ " ${packages[*]} " != *" $name "* ]]; then
+    packages+=(-p "$name")
+  fi
 done
-cargo build --release --quiet "${packages[@]}" -p tcp-nonblocking
+if [[ " ${packages[*]} " != *" tcp-nonblocking "* ]]; then packages+=(-p tcp-nonblocking); fi
+cargo build --release --quiet "${packages[@]}"
 LOAD=$RELEASE/tcp-nonblocking
 
 # Each process needs a descriptor per connection: raise the soft limit as far as allowed.
@@ -169,7 +177,10 @@ one_run() {
 
 echo "bench-c10k: $ACTIVE active connections for ${SECONDS_PER_RUN} s with 0 to ${HOLDS##* } idle ones held open; median of $RUNS runs"
 echo "bench-c10k: $(nproc) cores, shared by the server and the load generator (and anything else running): the figures are lower than on a machine with spare cores"
-header=$(printf '%-18s %6s %10s %8s %8s %7s %8s %7s %6s' server held requests/s p50_ms p99_ms errors rss_MiB threads cpu_s)
+# The load average (1, 5 and 15 minutes): how busy the machine was, before and after.
+load_average() { if [ -r /proc/loadavg ]; then cut -d' ' -f1-3 /proc/loadavg; else uptime | sed 's/.*load averages*: //'; fi; }
+echo "bench-c10k: load average $(load_average) at the start"
+header=$(printf '%-21s %6s %10s %8s %8s %7s %8s %7s %6s' server held requests/s p50_ms p99_ms errors rss_MiB threads cpu_s)
 echo "$header" | tee "$tmp/table"
 for hold in $HOLDS; do
   for entry in "${servers[@]}"; do
@@ -189,13 +200,15 @@ for hold in $HOLDS; do
       rps+=("$r") p50+=("$a") p99+=("$b") rss+=("$m") threads+=("$t") cpu+=("$c")
       errors=$((errors + e))
     done
-    line=$(printf '%-18s %6s %10s %8s %8s %7s %8s %7s %6s' "$name" "$hold" "$(median "${rps[@]}")" \
+    line=$(printf '%-21s %6s %10s %8s %8s %7s %8s %7s %6s' "$name" "$hold" "$(median "${rps[@]}")" \
       "$(median "${p50[@]}")" "$(median "${p99[@]}")" "$errors" "$(median "${rss[@]}")" \
       "$(median "${threads[@]}")" "$(median "${cpu[@]}")")
     echo "$line" | tee -a "$tmp/table"
     echo "$name|$hold|$(median "${rps[@]}")|$(median "${p99[@]}")|$errors|$(median "${rss[@]}")|$(median "${threads[@]}")" >>"$tmp/results"
   done
 done
+
+echo "bench-c10k: load average $(load_average) at the end"
 
 # value NAME HOLD FIELD: a figure from the results (3 rps, 4 p99, 5 errors, 6 rss, 7 threads).
 value() { awk -F'|' -v n="$1" -v h="$2" -v f="$3" '$1 == n && $2 == h { print $f }' "$tmp/results"; }
@@ -227,6 +240,22 @@ echo "  1 thread: $threads threads (the loop, and the ctrlc crate's signal threa
 echo "  3x python asyncio's requests/s: $(ratio "$nb" "$asyncio")x — $(verdict "$(awk -v a="$nb" -v b="$asyncio" 'BEGIN { print (b != "" && a >= 3 * b) }')")"
 echo "  p99 under 20 ms: ${p99} ms — $(verdict "$(awk -v p="$p99" 'BEGIN { print (p != "" && p != "n/a" && p < 20) }')")"
 echo "  at least tcp-threaded's requests/s at $ACTIVE connections ($threaded100): $nb — $(verdict "$(awk -v a="$nb" -v b="$threaded100" 'BEGIN { print (b != "" && a >= b) }')")"
+
+# The tcp-async lesson's targets, for each of its two lines: 10,000 held with 0 errors in under
+# 64 MiB; with them held and 100 active, 3x python asyncio's requests/s and a p99 under 20 ms.
+for name in "tcp-async --workers 1" tcp-async; do
+  ta=$(value "$name" "$big" 3)
+  [ -n "$ta" ] || continue
+  errors=$(value "$name" "$big" 5)
+  rss=$(value "$name" "$big" 6)
+  p99=$(value "$name" "$big" 4)
+  echo
+  echo "targets ($name, $big held):"
+  echo "  0 errors: $errors errors — $(verdict "$([ "${errors:-1}" = 0 ] && echo 1)")"
+  echo "  RSS under 64 MiB: ${rss} MiB — $(verdict "$(awk -v r="$rss" 'BEGIN { print (r != "" && r != "n/a" && r < 64) }')")"
+  echo "  3x python asyncio's requests/s: $(ratio "$ta" "$asyncio")x — $(verdict "$(awk -v a="$ta" -v b="$asyncio" 'BEGIN { print (b != "" && a >= 3 * b) }')")"
+  echo "  p99 under 20 ms: ${p99} ms — $(verdict "$(awk -v p="$p99" 'BEGIN { print (p != "" && p != "n/a" && p < 20) }')")"
+done
 
 # The naive loop: how much CPU an idle server burns in 2 s (clock ticks from /proc: 100 a second).
 if [ -r /proc/self/stat ]; then

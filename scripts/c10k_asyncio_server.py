@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python side of the c10k benchmark (scripts/bench-c10k-async.sh): an echo server written
+"""The Python side of the c10k benchmark (scripts/bench-c10k.sh): an echo server written
 the way a competent asyncio programmer would, to compare the Rust servers with. One task per
 connection (asyncio.start_server), lines read with a bounded readline (64 KiB, like the Rust
 servers), each echo written and drained (so a client that stops reading holds up only its own

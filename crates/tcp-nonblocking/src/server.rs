@@ -241,6 +241,9 @@ struct TurnedAway {
     deadline: Instant,
 }
 
+/// How long to wait before calling `accept` again after it failed for lack of a resource.
+const ACCEPT_AGAIN_AFTER: Duration = Duration::from_millis(100);
+
 /// The server: one Poll, the listening socket, and a table of connections, all on one thread.
 pub struct Server {
     poll: Poll,
@@ -262,6 +265,9 @@ pub struct Server {
     signals_seen: usize,
     /// When stopping: when the clients still connected are closed.
     closing_at: Option<Instant>,
+    /// When to try `accept` again after it failed for lack of a resource (too many open files):
+    /// the Poll will not say so again while the same clients wait.
+    accept_again_at: Option<Instant>,
     stats: Arc<Stats>,
     options: Options,
     console: Console,
@@ -303,6 +309,7 @@ impl Server {
             },
             signals_seen: 0,
             closing_at: None,
+            accept_again_at: None,
             stats: Arc::default(),
             options,
             console,
@@ -374,10 +381,10 @@ impl Server {
             return Some(Duration::ZERO);
         }
         let first = self.deadlines.first().map(|&(when, _)| when);
-        let next = match (first, self.closing_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [first, self.closing_at, self.accept_again_at]
+            .into_iter()
+            .flatten()
+            .min();
         // Rounded up, so that the loop does not wake a moment too early and spin.
         next.map(|when| when.saturating_duration_since(Instant::now()) + Duration::from_millis(1))
     }
@@ -395,11 +402,27 @@ impl Server {
                 // No client waiting any more: back to the loop.
                 Err(error) if error.kind() == ErrorKind::WouldBlock => return,
                 Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                // Such as too many open files: keep serving the others. The Poll will say
-                // again when a client waits.
+                // A client that gave up while it waited (accept(2): treat such network errors
+                // like EAGAIN and retry): the next one may be fine. Stopping here would leave
+                // the others waiting, since the Poll reports a ready socket only once.
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        ErrorKind::ConnectionAborted
+                            | ErrorKind::ConnectionReset
+                            | ErrorKind::NotConnected
+                    ) =>
+                {
+                    self.console
+                        .say(format_args!("accept() failed: {error}; still listening"));
+                    continue;
+                }
+                // Such as too many open files: keep serving the others, and try again in a
+                // moment (a deadline), not at once, which would spin.
                 Err(error) => {
                     self.console
                         .say(format_args!("accept() failed: {error}; still listening"));
+                    self.accept_again_at = Some(Instant::now() + ACCEPT_AGAIN_AFTER);
                     return;
                 }
             };
@@ -654,6 +677,10 @@ impl Server {
     /// Handles every deadline that has come: the grace period's end, a silence that ends a
     /// message without a newline, an idle client, a client that stopped reading.
     fn on_deadlines(&mut self, now: Instant) {
+        if self.accept_again_at.is_some_and(|when| when <= now) {
+            self.accept_again_at = None;
+            self.accept_all();
+        }
         if self.closing_at.is_some_and(|when| when <= now) {
             for token in self.connections.keys().copied().collect::<Vec<_>>() {
                 if let Some(connection) = self.take(token) {

@@ -33,15 +33,26 @@ fn a_hundred_clients_that_reset_mid_line_leave_nothing_behind() {
     // Each one ends, one way or another, and the count comes back to zero.
     let mut ended = 0;
     while ended < 100 {
-        let line = server.wait_for(" active)");
-        if !line.starts_with("connection from") {
+        let line = server.next_line();
+        if line.ends_with(" active)") && !line.starts_with("connection from") {
+            ended += 1;
+        } else if common::testing::under_wine()
+            && line.contains("accept() failed")
+            && line.contains("(os error 10057)")
+        {
+            // Under Wine only: a reset that arrives while the connection waits in the listen
+            // backlog makes accept() fail with WSAENOTCONN, so that client never joins.
             ended += 1;
         }
     }
+    let last = server
+        .seen()
+        .iter()
+        .rev()
+        .find(|line| line.ends_with(" active)"));
     assert!(
-        server.seen().last().unwrap().ends_with("(0 active)"),
-        "{:?}",
-        server.seen().last()
+        last.is_some_and(|line| line.ends_with("(0 active)")),
+        "{last:?}"
     );
     assert_still_serving(server.addr());
 }

@@ -63,7 +63,8 @@ impl Files {
     }
 }
 
-/// `GET name [offset]`, then `OK length` and exactly the file's bytes from `offset` on.
+/// `GET name [offset]`, then `OK length` (`OK length offset` for a resume, which confirms where
+/// the bytes start) and exactly the file's bytes from `offset` on.
 fn fetch(
     mut stream: TcpStream,
     rng: &mut Rng,
@@ -95,7 +96,10 @@ fn fetch(
         }
     }
     let expected = &contents[offset..];
-    let header = format!("OK {}\n", expected.len());
+    let header = match offset {
+        0 => format!("OK {}\n", expected.len()),
+        _ => format!("OK {} {offset}\n", expected.len()),
+    };
     if !answer.starts_with(header.as_bytes()) {
         let start = String::from_utf8_lossy(&answer[..answer.len().min(60)]).into_owned();
         return Err(format!(

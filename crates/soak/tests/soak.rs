@@ -48,7 +48,8 @@ fn echo_with_one_wrong_byte(mut stream: TcpStream) {
     }
 }
 
-/// `GET name [offset]` → `OK length` and the bytes, from the soak's folder.
+/// `GET name [offset]` → `OK length` (`OK length offset` for a resume) and the bytes, from the
+/// soak's folder.
 fn file_server(root: PathBuf) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -62,7 +63,11 @@ fn file_server(root: PathBuf) -> SocketAddr {
                 let contents = std::fs::read(root.join(words.next().unwrap())).unwrap();
                 let offset: usize = words.next().map_or(0, |o| o.parse().unwrap());
                 let mut stream = stream;
-                let _ = writeln!(stream, "OK {}", contents.len() - offset);
+                let length = contents.len() - offset;
+                let _ = match offset {
+                    0 => writeln!(stream, "OK {length}"),
+                    _ => writeln!(stream, "OK {length} {offset}"),
+                };
                 let _ = stream.write_all(&contents[offset..]);
             });
         }

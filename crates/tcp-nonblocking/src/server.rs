@@ -732,8 +732,8 @@ impl Server {
 
     // ANCHOR: put_back
     /// Puts a connection back in the table: tells the Poll what to watch for (writable only
-    /// while something is owed: a socket with room in its buffer is always writable, and
-    /// asking would wake the loop for nothing), and files its next deadline.
+    /// while something is owed: mio's readiness is edge-triggered, so asking costs little, but
+    /// there is nothing to wait for), and files its next deadline.
     fn put_back(&mut self, token: Token, mut connection: Connection) {
         let mut wanted = if connection.paused || connection.finished_sending {
             None

@@ -320,7 +320,8 @@ impl Server {
         // The seed waits for ever; we wait --idle-timeout at most, so that nothing hangs.
         stream.set_read_timeout(Some(self.options.idle_timeout))?;
         let mut chunk = [0u8; 2048];
-        // A signal (Ctrl-C) interrupts a blocked recv on Unix; Python retries it, and so do we.
+        // On Linux a signal (Ctrl-C) interrupts a recv that has a timeout, SA_RESTART or not
+        // (signal(7)): EINTR. Python retries it, and so do we.
         let read = loop {
             match (&*stream).read(&mut chunk) {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,

@@ -1,6 +1,6 @@
 # Seed 002: the "concurrent" server, on 127.0.0.1:9999 with listen(5). It starts ONE thread,
-# which accepts the clients one after another: it is not concurrent at all.
-# Rust lesson: tcp-threaded (server --sequential shows the same mistake). See README.md.
+# which accepts a client, answers its first recv once, and accepts the next: it is not concurrent
+# at all. Rust lesson: tcp-threaded (server --seed-002 shows the same mistake). See README.md.
 import socket
 import sys
 from threading import Thread
@@ -28,7 +28,8 @@ def net_connect():
     if port == 0:
         print("listening on %s:%d" % server_socket.getsockname()[:2], flush=True)
     # 创建线程
-    # seed bug, kept: one thread for all clients, so they are served one after another.
+    # seed bug, kept: one thread for all clients; a silent client blocks everyone, and any
+    # exception ends the thread and, with it, the server.
     th = Thread(target=recv_data)
     th.start()
 

@@ -1,6 +1,7 @@
-//! `tcp-threaded demo`: first the same five clients against seed 002's one-thread server and
-//! against a thread per connection, timed; then a three-client chat room. Everything runs in this
-//! process, on ports the OS chooses; each line says who printed it.
+//! `tcp-threaded demo`: first the same five clients against one thread that serves them one after
+//! another and against a thread per connection, timed; then seed 002's "concurrent" server as it
+//! really is; then a three-client chat room. Everything runs in this process, on ports the OS
+//! chooses; each line says who printed it.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -26,6 +27,9 @@ pub const HOLD: Duration = Duration::from_millis(200);
 /// Every wait in the demo ends by then, whatever happens.
 const DEADLINE: Duration = Duration::from_secs(10);
 
+/// How long part 2 waits for an answer that seed 002's server does not give.
+const NO_ANSWER: Duration = Duration::from_millis(500);
+
 /// `tcp-threaded demo`.
 #[derive(Args, Clone, Debug)]
 pub struct Options {
@@ -33,7 +37,7 @@ pub struct Options {
     pub trace: TraceArg,
 }
 
-/// Part 1, then part 2.
+/// Parts 1, 2 and 3.
 pub fn run(options: &Options) -> anyhow::Result<()> {
     let trace = options.trace.trace;
     let demo = Console::new(trace).with_prefix("[demo] ");
@@ -42,7 +46,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         "1. {CLIENTS} clients connect at once; each sends a line, waits for its echo, stays {} ms, and leaves",
         HOLD.as_millis()
     ));
-    demo.say("seed 002's server: one thread accepts the clients and serves them one after another");
+    demo.say("one thread accepts the clients and serves each until it leaves (--sequential, as tcp-echo does)");
     let sequential = timed_run(true, demo, trace)?;
     demo.say("one thread per connection (seed 000, done right)");
     let threaded = timed_run(false, demo, trace)?;
@@ -51,7 +55,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         sequential.as_secs_f64() / threaded.as_secs_f64()
     ));
 
-    demo.say("2. a chat room (--broadcast): each line goes to the two other clients");
+    demo.say(
+        "2. seed 002's \"concurrent\" server (--seed-002): one thread, one recv and one reply per client",
+    );
+    seed_002(trace)?;
+
+    demo.say("3. a chat room (--broadcast): each line goes to the two other clients");
     chat(trace)
 }
 
@@ -137,6 +146,104 @@ fn one_client(addr: SocketAddr, number: usize, started: Instant) -> anyhow::Resu
     Ok(arrived)
 }
 // ANCHOR_END: timed_run
+
+// ANCHOR: seed_002
+/// Part 2: alice connects and says nothing; bob talks; then alice talks; then bob again.
+fn seed_002(trace: bool) -> anyhow::Result<()> {
+    let (server, addr, thread) = start(
+        |listen| server::Options {
+            seed_002: true,
+            ..server::Options::new(listen)
+        },
+        trace,
+    )?;
+    let mut alice = Talker::connect(addr, "[alice] ", trace)?;
+    alice.console.say("connected, says nothing yet");
+    if !server.wait_for_active(1, DEADLINE) {
+        bail!("the server did not accept alice in time");
+    }
+    let mut bob = Talker::connect(addr, "[bob] ", trace)?;
+    bob.send("hello")?;
+    bob.no_answer("the server's one thread is waiting in alice's recv")?;
+    alice.send("now")?;
+    alice.answer()?;
+    // Alice answered: the thread went back to accept(), and bob is served at last.
+    bob.answer()?;
+    bob.send("and again")?;
+    bob.no_answer("seed 002 answers each client once")?;
+    // Bob's accept() closed alice's socket.
+    alice.closed()?;
+    stop(&server, thread)
+}
+
+/// A client of part 2: its connection, a reader for the answers, and who it is.
+struct Talker {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+    console: Console,
+}
+
+impl Talker {
+    fn connect(addr: SocketAddr, name: &'static str, trace: bool) -> anyhow::Result<Talker> {
+        let stream = TcpStream::connect_timeout(&addr, DEADLINE)?;
+        stream.set_write_timeout(Some(DEADLINE))?;
+        let reader = BufReader::new(stream.try_clone()?);
+        let console = Console::new(trace).with_prefix(name);
+        Ok(Talker {
+            stream,
+            reader,
+            console,
+        })
+    }
+
+    fn send(&mut self, text: &str) -> anyhow::Result<()> {
+        self.console.say(format_args!("sent: {text}"));
+        Ok((&self.stream).write_all(format!("{text}\n").as_bytes())?)
+    }
+
+    /// The next line, within `wait`; `None` if it did not come.
+    fn line(&mut self, wait: Duration) -> anyhow::Result<Option<String>> {
+        self.stream.set_read_timeout(Some(wait))?;
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(_) => Ok(Some(line.trim_end().to_owned())),
+            Err(error) if common::net::is_timeout(&error) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    fn answer(&mut self) -> anyhow::Result<()> {
+        match self.line(DEADLINE)? {
+            Some(line) if !line.is_empty() => {
+                self.console.say(format_args!("received: {line}"));
+                Ok(())
+            }
+            _ => bail!("no answer in time"),
+        }
+    }
+
+    fn no_answer(&mut self, why: &str) -> anyhow::Result<()> {
+        if let Some(line) = self.line(NO_ANSWER)? {
+            bail!("an answer that seed 002 would not give: {line:?}");
+        }
+        self.console.say(format_args!(
+            "no answer after {:.1} s: {why}",
+            NO_ANSWER.as_secs_f64()
+        ));
+        Ok(())
+    }
+
+    fn closed(&mut self) -> anyhow::Result<()> {
+        match self.line(DEADLINE)? {
+            Some(line) if line.is_empty() => {
+                self.console.say("the server closed the connection");
+                Ok(())
+            }
+            _ => bail!("the connection was not closed"),
+        }
+    }
+}
+// ANCHOR_END: seed_002
 
 /// The chat room's three clients.
 const NAMES: [&str; 3] = ["[alice] ", "[bob] ", "[carol] "];

@@ -1,8 +1,9 @@
 //! The threaded server. Steps ① socket, ② bind and ③ listen are tcp-echo's; then ④ accept runs
 //! in a loop and hands each connection over: to a thread of its own (seed 000), to a fixed pool
-//! of threads (`--pool N`), or — seed 002's mistake, kept here to compare (`--sequential`) — to
-//! nobody: the accepting thread serves each client itself, one after another. Steps ⑤ recv,
-//! ⑥ send and ⑦ close happen on the client's thread.
+//! of threads (`--pool N`), or — to compare (`--sequential`) — to nobody: the accepting thread
+//! serves each client itself until it leaves, one after another, as tcp-echo's server does. Steps
+//! ⑤ recv, ⑥ send and ⑦ close happen on the client's thread. `--seed-002` is seed 002's
+//! "concurrent" server as it really is: one recv and one reply per client, then the next accept.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -41,12 +42,16 @@ pub struct Options {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=10_000))]
     pub pool: Option<u16>,
 
-    /// Seed 002's mistake, to compare: one thread accepts and serves the clients one after another
+    /// To compare: one thread accepts the clients and serves each until it leaves, as tcp-echo does
     #[arg(long, conflicts_with = "pool")]
     pub sequential: bool,
 
+    /// Seed 002's mistake, as it is: one thread accepts, answers each client's first recv once, and accepts the next
+    #[arg(long, conflicts_with_all = ["pool", "sequential"])]
+    pub seed_002: bool,
+
     /// A chat room: each line goes to every other client as `PEER: TEXT`
-    #[arg(long, conflicts_with_all = ["pool", "sequential", "upper", "reply"])]
+    #[arg(long, conflicts_with_all = ["pool", "sequential", "seed_002", "upper", "reply"])]
     pub broadcast: bool,
 
     /// Turn further clients away with `busy, try again later` while N are connected
@@ -90,6 +95,7 @@ impl Options {
             listen,
             pool: None,
             sequential: false,
+            seed_002: false,
             broadcast: false,
             max_connections: 256,
             idle_timeout: Duration::from_secs(300),
@@ -219,6 +225,9 @@ impl Server {
     /// Step ④ in a loop: accept a client and hand it over, until `stop`. Then wait for the
     /// connected clients (a grace period at most), join every thread, and print the summary.
     pub fn serve(self: &Arc<Self>, listener: TcpListener) -> anyhow::Result<()> {
+        if self.options.seed_002 {
+            return self.serve_seed_002(listener);
+        }
         let mut workers = Workers::start(&self.options)?;
         loop {
             // ④ accept(): wait for the next client.
@@ -250,6 +259,111 @@ impl Server {
         Ok(())
     }
     // ANCHOR_END: accept_loop
+
+    // ANCHOR: seed_002
+    /// `--seed-002`: seed 002's "concurrent" server as it really is. Its one thread accepts a
+    /// client, makes ONE `recv(2048)` and ONE reply, and goes straight back to `accept`: every
+    /// client is answered exactly once, its later lines never; a client that connects and says
+    /// nothing blocks everyone; and the first error ends the only thread, and the server with it.
+    fn serve_seed_002(self: &Arc<Self>, listener: TcpListener) -> anyhow::Result<()> {
+        // Python rebinds `client_socket` at the next accept(): only then is the previous client's
+        // socket closed. Until then the client is connected, and nobody reads what it sends.
+        let mut previous: Option<Client> = None;
+        let ended = loop {
+            // ④ accept(): the next client, or the connection with which stop() wakes us.
+            let accepted = listener.accept();
+            if let Some(client) = previous.take() {
+                let why = if self.stopping() {
+                    "the server is stopping"
+                } else {
+                    "the next accept() replaced its socket"
+                };
+                self.close_seed_002(client, why);
+            }
+            if self.stopping() {
+                break Ok(());
+            }
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
+                // Python's bare `except: break` would end the thread here too.
+                Err(error) => break Err(anyhow::Error::new(error).context("accept()")),
+            };
+            self.console.trace(format_args!("accept() -> {peer}"));
+            let Some(client) = self.admit(stream, peer) else {
+                continue;
+            };
+            match self.answer_once(&client) {
+                Ok(()) => previous = Some(client),
+                // Stopping shut the socket down under the read or the write: not the client's doing.
+                Err(_) if self.stopping() => {
+                    self.close_seed_002(client, "the server is stopping");
+                    break Ok(());
+                }
+                Err(error) => {
+                    self.close_seed_002(client, "its only thread ended");
+                    break Err(
+                        error.context("seed 002's only thread ended, and the server with it")
+                    );
+                }
+            }
+        };
+        // ⑧ close() the listening socket.
+        drop(listener);
+        self.finish(Workers::AcceptingThread);
+        ended
+    }
+
+    /// Seed 002's try block: ⑤ one `recv(2048)`, decoded (Python's `decode` raises on bytes that
+    /// are not text), printed, and ⑥ one reply. Nothing checks for the empty `recv`.
+    fn answer_once(&self, client: &Client) -> anyhow::Result<()> {
+        let (stream, peer): (&TcpStream, _) = (&client.stream, client.peer);
+        // The seed waits for ever; we wait --idle-timeout at most, so that nothing hangs.
+        stream.set_read_timeout(Some(self.options.idle_timeout))?;
+        let mut chunk = [0u8; 2048];
+        // On Linux a signal (Ctrl-C) interrupts a recv that has a timeout, SA_RESTART or not
+        // (signal(7)): EINTR. Python retries it, and so do we.
+        let read = loop {
+            match (&*stream).read(&mut chunk) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                read => break read,
+            }
+        };
+        let received = match read {
+            Err(error) if is_timeout(&error) => {
+                self.say(format_args!(
+                    "{peer} timed out: silent for {} s (--idle-timeout)",
+                    self.options.idle_timeout.as_secs_f64()
+                ));
+                return Ok(());
+            }
+            result => result.with_context(|| format!("recv(2048) from {peer}"))?,
+        };
+        self.console
+            .trace(format_args!("recv(2048) -> {received} bytes from {peer}"));
+        if self.past_deadline() {
+            // The grace period is over and stop() shut the socket down: nothing to answer.
+            return Ok(());
+        }
+        let message = &chunk[..received];
+        let encoding = self.options.encoding.encoding;
+        encoding
+            .decode(message)
+            .with_context(|| format!("{peer} sent bytes that are not {encoding}"))?;
+        self.answer(stream, peer, message)
+            .with_context(|| format!("send() to {peer}"))
+    }
+
+    /// Closes a client of `--seed-002` and says why.
+    fn close_seed_002(&self, client: Client, why: &str) {
+        let Client { number, peer, .. } = client;
+        let mut connections = self.connections();
+        // ⑦ close(): the list's handle and `client`'s were the last ones.
+        connections.sockets.remove(&number);
+        drop(client);
+        connections.active -= 1;
+        self.event(&connections, format_args!("closed {peer}: {why}"));
+    }
+    // ANCHOR_END: seed_002
 
     // ANCHOR: admit
     /// Counts a new connection in, or turns it away with `busy, try again later` when
@@ -639,8 +753,8 @@ impl Server {
 // ANCHOR: workers
 /// Who serves the connections that the accept loop hands over.
 enum Workers {
-    /// Seed 002's mistake: its one `Thread` runs the accept loop *and* serves each client in
-    /// it, so the next client waits until the current one leaves. One thread is not concurrency.
+    /// `--sequential`: the accepting thread serves each client itself until it leaves, as
+    /// tcp-echo's server does, so the next client waits. One thread is not concurrency.
     AcceptingThread,
     /// Seed 000: a new thread for every connection. The handles are kept so that the threads
     /// can be joined at the end.

@@ -65,6 +65,9 @@ fn modes_that_do_not_mix_exit_2() {
     for pair in [
         ["--broadcast", "--pool=2"],
         ["--sequential", "--pool=2"],
+        ["--seed-002", "--sequential"],
+        ["--seed-002", "--pool=2"],
+        ["--broadcast", "--seed-002"],
         ["--broadcast", "--upper"],
     ] {
         tcp_threaded(&["server", pair[0], pair[1]])

@@ -6,11 +6,14 @@
 
 mod support;
 
-use std::net::SocketAddr;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
+use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin;
 use common::external::{External, python3, seed, seed_server};
+use common::testing::connect;
 use predicates::prelude::*;
 use predicates::str::contains;
 use support::{client, server};
@@ -64,6 +67,51 @@ fn the_seed_002_concurrent_server_makes_the_second_client_wait_for_the_first() {
     server.wait_for("服务器接受的数据: first");
     // Only now is the second client accepted, long after it gave up.
     server.wait_for("服务器接受的数据: second");
+}
+
+#[test]
+fn the_seed_002_concurrent_server_and_server_seed_002_both_answer_each_client_once() {
+    // The same steps against the seed's Python server and against its model: a silent client
+    // blocks the next one; each client gets one answer, and its second line none.
+    let Some(python) = python3() else { return };
+    let (_python_server, python_addr) = seed_server(&python, "002_tcp_server_concurrent.py");
+    let rust_server = server(&["--seed-002", "--reply", "我是一个服务器"]);
+    for addr in [python_addr, rust_server.addr()] {
+        let silent = connect(addr);
+        let waiting = connect(addr);
+        (&waiting).write_all("我是一个客户端\n".as_bytes()).unwrap();
+        assert_eq!(
+            answer(&waiting),
+            None,
+            "{addr}: answered while the first client is silent"
+        );
+        (&silent).write_all(b"now\n").unwrap();
+        assert_eq!(answer(&silent).as_deref(), Some("我是一个服务器"), "{addr}");
+        assert_eq!(
+            answer(&waiting).as_deref(),
+            Some("我是一个服务器"),
+            "{addr}"
+        );
+        (&waiting).write_all(b"and again\n").unwrap();
+        assert_eq!(answer(&waiting), None, "{addr}: a second answer");
+    }
+}
+
+/// What one `recv` brings within half a second, without its newline; `None` if nothing came.
+fn answer(mut stream: &TcpStream) -> Option<String> {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buffer = [0u8; 256];
+    match stream.read(&mut buffer) {
+        Ok(count) => Some(
+            String::from_utf8_lossy(&buffer[..count])
+                .trim_end()
+                .to_owned(),
+        ),
+        Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => None,
+        Err(error) => panic!("{error}"),
+    }
 }
 
 #[test]

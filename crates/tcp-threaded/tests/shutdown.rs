@@ -100,6 +100,7 @@ fn an_idle_server_stops_at_once_in_every_mode_on_sigterm_or_ctrl_c() {
         (&[][..], "INT"),
         (&["--pool", "3"], "TERM"),
         (&["--sequential"], "TERM"),
+        (&["--seed-002"], "INT"),
         (&["--broadcast"], "INT"),
     ] {
         let mut server = server(mode);
@@ -113,6 +114,31 @@ fn an_idle_server_stops_at_once_in_every_mode_on_sigterm_or_ctrl_c() {
             "{mode:?}"
         );
     }
+}
+
+#[test]
+fn seed_002_server_stops_at_the_end_of_the_grace_period_while_a_silent_client_blocks_it() {
+    let mut server = server(&["--seed-002", "--grace", "1"]);
+    let mut silent = Peer::connect(server.addr());
+    server.wait_for("connection from");
+    // Its one thread waits in the silent client's recv, where a signal alone does not reach it.
+    send_sigterm(server.id());
+    server.wait_for("1 connected client(s) have 1 s to finish");
+    let stopping = Instant::now();
+    assert_eq!(silent.line(), "", "the server closes the silent client");
+    let (status, rest) = server.wait_for_exit();
+    let took = stopping.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < Duration::from_millis(2500),
+        "exited {took:?} after a 1 s grace period"
+    );
+    assert!(
+        rest.iter()
+            .any(|line| line.contains(": the server is stopping (0 active)")),
+        "{rest:?}"
+    );
+    assert_eq!(rest.last().map(String::as_str), Some("served 1 connection"));
 }
 
 #[test]

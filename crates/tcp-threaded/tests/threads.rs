@@ -1,5 +1,6 @@
 //! Many clients at once: every client is served at the same time, and none of them can hold up
-//! the others — unlike seed 002's server, kept as `--sequential`, which makes them take turns.
+//! the others — unlike `--sequential`, which makes them take turns, and seed 002's "concurrent"
+//! server (`--seed-002`), which answers each client once and lets a silent one block everyone.
 
 mod support;
 
@@ -8,7 +9,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::testing::WAIT;
+use common::testing::{WAIT, connect};
 use predicates::str::contains;
 use support::{Peer, client, server};
 
@@ -85,7 +86,7 @@ fn a_client_that_resets_does_not_disturb_others() {
 
 #[test]
 fn sequential_server_makes_the_second_client_wait() {
-    // Seed 002's mistake, on purpose: one thread accepts and serves.
+    // On purpose: one thread accepts and serves each client until it leaves.
     let mut server = server(&["--sequential"]);
     let mut first = Peer::connect(server.addr());
     assert_eq!(first.ask("one"), "one");
@@ -114,6 +115,67 @@ fn sequential_server_makes_the_second_client_wait() {
     second.stream.set_read_timeout(Some(WAIT)).unwrap();
     assert_eq!(second.line(), "two");
     server.wait_for("(1 active)");
+}
+
+#[test]
+fn seed_002_server_answers_each_client_once_and_never_again() {
+    let mut server = server(&["--seed-002", "--reply", "我是一个服务器"]);
+    let mut first = Peer::connect(server.addr());
+    assert_eq!(first.ask("one"), "我是一个服务器");
+    // Straight back to accept(): the first client's second line is never read.
+    first.send("two");
+    assert!(first.stays_silent());
+    assert!(
+        !server.seen().iter().any(|line| line.contains(": two")),
+        "{:?}",
+        server.seen()
+    );
+
+    // The next client is served at once, and its accept() closes the first one's socket.
+    let mut second = Peer::connect(server.addr());
+    assert_eq!(second.ask("three"), "我是一个服务器");
+    server.wait_for(&format!(
+        "closed {}: the next accept() replaced its socket (0 active)",
+        first.addr()
+    ));
+    // No answer to "two", ever: its socket is closed with the line unread, which on most
+    // systems sends a reset instead of the end of the stream.
+    let mut rest = Vec::new();
+    match first.stream.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty(), "{rest:?}"),
+        Err(error) => assert_eq!(error.kind(), ErrorKind::ConnectionReset, "{error:?}"),
+    }
+}
+
+#[test]
+fn seed_002_server_is_blocked_by_a_client_that_says_nothing() {
+    let mut server = server(&["--seed-002"]);
+    let mut silent = Peer::connect(server.addr());
+    server.wait_for(&format!("connection from {}", silent.addr()));
+
+    // Accepted by the kernel, but the one thread waits in the silent client's recv.
+    let mut waiting = Peer::connect(server.addr());
+    waiting.send("anyone there?");
+    assert!(waiting.stays_silent());
+
+    // The silent client speaks: it is answered, and only then is the other one served.
+    assert_eq!(silent.ask("now"), "now");
+    assert_eq!(waiting.line(), "anyone there?");
+}
+
+#[test]
+fn seed_002_server_ends_at_its_first_error() {
+    // Python's `decode("UTF-8")` raises, and the bare `except: break` ends the only thread.
+    let mut server = server(&["--seed-002"]);
+    let mut bad = connect(server.addr());
+    bad.write_all(b"\xff\xfe not UTF-8\n").unwrap();
+    let addr = server.addr();
+    let stderr = server.wait_for_stderr("error: seed 002's only thread ended");
+    assert!(stderr.contains("not UTF-8"), "{stderr}");
+    let (status, _) = server.wait_for_exit();
+    assert_eq!(status.code(), Some(1));
+    // Nobody listens any more.
+    assert!(std::net::TcpStream::connect(addr).is_err());
 }
 
 #[test]

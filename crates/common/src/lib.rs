@@ -15,6 +15,8 @@ pub mod text;
 #[cfg(feature = "test-support")]
 pub mod hostile;
 #[cfg(feature = "test-support")]
+pub mod peer;
+#[cfg(feature = "test-support")]
 pub mod testing;
 
 #[cfg(feature = "test-support")]

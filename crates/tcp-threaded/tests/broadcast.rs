@@ -6,7 +6,7 @@ mod support;
 use std::thread;
 use std::time::Duration;
 
-use support::{LiveClient, Peer, server};
+use support::{Peer, live_client, server};
 
 #[test]
 fn three_clients_one_speaks_the_other_two_receive_the_speaker_does_not() {
@@ -98,7 +98,7 @@ fn a_client_that_only_listens_is_not_idle() {
 #[test]
 fn the_client_prints_what_arrives_while_it_waits_for_input() {
     let mut server = server(&["--broadcast"]);
-    let mut typist = LiveClient::start(server.addr(), &[]);
+    let mut typist = live_client(server.addr(), &[]);
     server.wait_for("(1 active)");
     let mut other = Peer::connect(server.addr());
     server.wait_for("(2 active)");

@@ -5,7 +5,7 @@
 use std::thread;
 use std::time::Duration;
 
-use crate::support::{LiveClient, Peer, server};
+use crate::support::{Peer, live_client, server};
 
 #[test]
 fn three_clients_one_speaks_the_other_two_receive_the_speaker_does_not() {
@@ -97,7 +97,7 @@ fn a_client_that_only_listens_is_not_idle() {
 #[test]
 fn the_client_prints_what_arrives_while_it_waits_for_input() {
     let mut server = server(&["--broadcast"]);
-    let mut typist = LiveClient::start(server.addr(), &[]);
+    let mut typist = live_client(server.addr(), &[]);
     server.wait_for("(1 active)");
     let mut other = Peer::connect(server.addr());
     server.wait_for("(2 active)");
@@ -136,7 +136,7 @@ fn a_half_read_line_survives_the_select_that_cancels_its_read() {
 #[test]
 fn the_clients_half_typed_line_survives_a_line_arriving() {
     let mut server = server(&["--broadcast"]);
-    let mut typist = LiveClient::start(server.addr(), &[]);
+    let mut typist = live_client(server.addr(), &[]);
     server.wait_for("(1 active)");
     let mut other = Peer::connect(server.addr());
     server.wait_for("(2 active)");

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-use crate::support::{LiveClient, client, server};
+use crate::support::{client, live_client, server};
 
 #[test]
 fn client_sends_lines_prints_replies_and_ends_after_the_last_one() {
@@ -42,7 +42,7 @@ fn client_reads_stdin_crlf_included_without_prompts() {
 #[test]
 fn client_exits_cleanly_when_the_server_closes_while_it_waits_for_input() {
     let mut server = server(&["--idle-timeout", "0.5"]);
-    let mut waiting = LiveClient::start(server.addr(), &[]);
+    let mut waiting = live_client(server.addr(), &[]);
     // Nothing typed: the server times the connection out; the client says so and exits 0,
     // although its stdin is still open.
     server.wait_for("timed out");

@@ -2,13 +2,18 @@
 //! playing clients by hand.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::process::Command;
-use std::time::Duration;
 
 use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
-use common::testing::{Running, WAIT, connect};
+use common::testing::{Running, WAIT};
+
+// Not every test binary that includes this module uses each of these.
+#[allow(unused_imports)]
+pub use common::peer::Peer;
+#[cfg(unix)]
+#[allow(unused_imports)]
+pub use common::peer::send_signal;
 
 /// `tcp-nonblocking server --listen 127.0.0.1:0 ARGS…`, running until dropped.
 pub fn server(args: &[&str]) -> Running {
@@ -27,68 +32,6 @@ pub fn client(addr: SocketAddr, args: &[&str]) -> assert_cmd::Command {
         .args(args)
         .timeout(WAIT);
     command
-}
-
-/// A client played by hand: a connection with timeouts, and its incoming lines.
-pub struct Peer {
-    pub stream: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Peer {
-    pub fn connect(addr: SocketAddr) -> Peer {
-        let stream = connect(addr);
-        let reader = BufReader::new(stream.try_clone().unwrap());
-        Peer { stream, reader }
-    }
-
-    /// This side's address, as the server names it.
-    pub fn addr(&self) -> SocketAddr {
-        self.stream.local_addr().unwrap()
-    }
-
-    pub fn send(&mut self, line: &str) {
-        self.stream
-            .write_all(format!("{line}\n").as_bytes())
-            .unwrap();
-    }
-
-    /// The next line, without its newline; "" at the end of the stream.
-    pub fn line(&mut self) -> String {
-        let mut line = String::new();
-        self.reader.read_line(&mut line).unwrap();
-        line.trim_end_matches('\n').to_owned()
-    }
-
-    /// Whether nothing arrives for half a second.
-    pub fn stays_silent(&mut self) -> bool {
-        self.stream
-            .set_read_timeout(Some(Duration::from_millis(500)))
-            .unwrap();
-        let mut byte = [0u8; 1];
-        let silent = matches!(
-            self.reader.read(&mut byte),
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
-        );
-        self.stream.set_read_timeout(Some(WAIT)).unwrap();
-        silent
-    }
-
-    /// Sends a line and returns the reply.
-    pub fn ask(&mut self, line: &str) -> String {
-        self.send(line);
-        self.line()
-    }
-}
-
-/// `kill -SIGNAL PID`: the standard command, so the tests need no crate for signals.
-#[cfg(unix)]
-pub fn send_signal(signal: &str, pid: u32) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
-        .status()
-        .expect("running kill");
-    assert!(status.success(), "kill -{signal} {pid} failed");
 }
 
 /// A line from `/proc/PID/status`, such as `Threads:` or `VmRSS:`, as a number (kB for sizes).

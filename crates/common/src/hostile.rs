@@ -41,6 +41,17 @@ pub fn reset(stream: TcpStream) {
     drop(stream);
 }
 
+/// Why a reset-client test is skipped under Wine.
+const WINE_RESET_IN_BACKLOG: &str = "Wine's accept() fails with WSAENOTCONN for a connection \
+    reset while in the listen backlog, an error Windows' accept() does not return";
+
+/// Under Wine only: whether `line` is the server's `accept() failed: …` for a client that reset
+/// while it waited in the listen backlog (WSAENOTCONN, os error 10057). That client never
+/// becomes a connection.
+pub fn wine_failed_to_accept_a_reset(line: &str) -> bool {
+    under_wine() && line.contains("accept() failed: ") && line.contains("(os error 10057)")
+}
+
 /// After [`send_and_reset`]: waits for the server's line about the reset connection,
 /// `connection with PEER failed: …` (its recv failed), and returns it. Under Wine only, returns
 /// `None` (the test is skipped) when the server's accept() failed instead with WSAENOTCONN,
@@ -51,18 +62,11 @@ pub fn reset_line(server: &mut Running) -> Option<String> {
     // errors fails the test after these many.
     for _ in 0..100 {
         let line = server.wait_for(" failed: ");
-        if line.contains("accept() failed: ") && under_wine() {
-            if line.contains("(os error 10035)") {
-                continue;
-            }
-            if line.contains("(os error 10057)")
-                && skip_under_wine(
-                    "Wine's accept() fails with WSAENOTCONN for a connection reset while in the \
-                     listen backlog, an error Windows' accept() does not return",
-                )
-            {
-                return None;
-            }
+        if line.contains("accept() failed: ") && under_wine() && line.contains("(os error 10035)") {
+            continue;
+        }
+        if wine_failed_to_accept_a_reset(&line) && skip_under_wine(WINE_RESET_IN_BACKLOG) {
+            return None;
         }
         assert!(line.contains("connection with "), "{line}");
         return Some(line);
@@ -82,13 +86,7 @@ pub fn accepted_before_reset(server: &mut Running, text: &str) -> bool {
         if line.contains(text) {
             return true;
         }
-        if line.contains("accept() failed: ")
-            && line.contains("(os error 10057)")
-            && skip_under_wine(
-                "Wine's accept() fails with WSAENOTCONN for a connection reset while in the \
-                 listen backlog, an error Windows' accept() does not return",
-            )
-        {
+        if wine_failed_to_accept_a_reset(&line) && skip_under_wine(WINE_RESET_IN_BACKLOG) {
             return false;
         }
     }

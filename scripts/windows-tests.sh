@@ -99,6 +99,30 @@ if [ "$status" -ne 0 ]; then
   # What failed and why, on stderr (CI's log); the whole log stays in target/wine-tests.log.
   sed -n '/^failures:$/,/^test result:/p' "$log" | head -n 400 >&2 || true
   grep -E '^error' "$log" >&2 || true
+  # A test program that Wine ended with a signal (seen: SIGSEGV at exit, after every test in it
+  # had passed) is run once more; a failed assertion is never retried. If every failure was
+  # such a crash and each rerun passes, the step passes, and says which were rerun.
+  crashed=$(python3 - "$log" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+failures = re.findall(r"error: test failed, to rerun pass `([^`]*)`\n\nCaused by:\n\s*process didn't exit successfully: `[^`]*` \(([^)]*)\)", text)
+every = re.findall(r"error: test failed, to rerun pass `([^`]*)`", text)
+if failures and len(failures) == len(every) and all(why.startswith("signal:") for _, why in failures):
+    print("\n".join(args for args, _ in failures))
+PY
+)
+  if [ -n "$crashed" ]; then
+    status=0
+    while IFS= read -r args; do
+      # shellcheck disable=SC2086 # the arguments are cargo's own, e.g. -p long-short --test properties
+      if cargo test $args --target "$TARGET" >>"$target_dir/wine-reruns.log" 2>&1; then
+        echo "windows (wine): $args crashed under Wine after its tests ran; run again: ok" >&2
+      else
+        echo "windows (wine): $args crashed under Wine, and failed when run again" >&2
+        status=1
+      fi
+    done <<<"$crashed"
+  fi
 fi
 python3 scripts/wine/test-summary.py "$log" "$demos_failed" || status=1
 exit "$status"

@@ -48,7 +48,7 @@ for entry in "${servers[@]}"; do
   command=${entry#*|}
   binary=${command%% *}
   name=${binary##*/}
-  if [[ $binary == "$RELEASE/"* ]] && [ -d "crates/$name" ] && [[ " ${packages[*]} " != *" $name "* ]]; then
+  if [[ $binary == "$RELEASE/"* ]] && [ -d "crates/lessons/$name" ] && [[ " ${packages[*]} " != *" $name "* ]]; then
     packages+=(-p "$name")
   fi
 done

@@ -2,7 +2,7 @@
 # Benchmark for the tcp-threaded lesson (a script, not a test). Builds in release mode, then
 # for each server — a thread per connection, a pool, and the seed-style Python threaded server
 # (scripts/seed_threaded_server.py) — starts it on 127.0.0.1 (a free port), drives it with the
-# load generator (crates/tcp-threaded/examples/load.rs) at 1, 10 and 100 concurrent
+# load generator (crates/lessons/tcp-threaded/examples/load.rs) at 1, 10 and 100 concurrent
 # connections, each sending 64-byte lines and waiting for each echo, and prints requests/s,
 # p50/p99 latency, errors and the server's peak memory (RSS). Then 1,000 connections at once,
 # 20 requests each. Every run is bounded in time; nothing leaves this machine (loopback only).

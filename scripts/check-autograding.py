@@ -31,7 +31,7 @@ BUILD_TIMEOUT = 30
 
 def is_lesson(crate):
     """A lesson's Cargo.toml describes it as "Lesson: …" (common and the tools are not lessons)."""
-    manifest = os.path.join(ROOT, "crates", crate, "Cargo.toml")
+    manifest = os.path.join(ROOT, "crates", "lessons", crate, "Cargo.toml")
     if not os.path.isfile(manifest):
         return False
     with open(manifest, encoding="utf-8") as f:
@@ -134,7 +134,7 @@ def workflow(spec):
 def spec_problems(spec):
     """What the schema cannot say: unique ids and names, commands that test a lesson crate."""
     problems = []
-    lessons = sorted(d for d in os.listdir(os.path.join(ROOT, "crates")) if is_lesson(d))
+    lessons = sorted(d for d in os.listdir(os.path.join(ROOT, "crates", "lessons")) if is_lesson(d))
     for key in ("id", "name"):
         values = [t[key] for t in spec["tests"]]
         for value in sorted({v for v in values if values.count(v) > 1}):
@@ -150,7 +150,7 @@ def spec_problems(spec):
     graded = {package_of(t["run"]) for t in spec["tests"]}
     for lesson in lessons:
         if lesson not in graded:
-            problems.append(f"crates/{lesson} has no entry in {SPEC}")
+            problems.append(f"crates/lessons/{lesson} has no entry in {SPEC}")
     return problems
 
 

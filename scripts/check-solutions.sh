@@ -42,7 +42,7 @@ problems=0
 problem() { echo "FAIL $*"; problems=$((problems + 1)); }
 
 # Every #[ignore]d check has its patch, and every lesson with checks its answers page.
-for checks in crates/*/tests/exercises.rs; do
+for checks in crates/lessons/*/tests/exercises.rs; do
   lesson=$(basename "$(dirname "$(dirname "$checks")")")
   [ -f "solutions/$lesson.md" ] || problem "solutions/$lesson.md: missing (answers for the $lesson chapter)"
   while read -r number; do
@@ -67,7 +67,7 @@ parse() {
   case $number in
     '' | *[!0-9]*) return 1 ;;
   esac
-  [ -f "crates/$lesson/tests/exercises.rs" ] || return 1
+  [ -f "crates/lessons/$lesson/tests/exercises.rs" ] || return 1
 }
 
 if [ "$mode" = apply ]; then
@@ -75,8 +75,8 @@ if [ "$mode" = apply ]; then
   for patch in "${patches[@]}"; do
     if ! parse "$patch"; then
       problem "$patch: not named solutions/<lesson>/exercise-N.patch for a lesson with checks"
-    elif ! grep -q "fn exercise_${number}_" "crates/$lesson/tests/exercises.rs"; then
-      problem "$patch: crates/$lesson/tests/exercises.rs has no exercise_${number}_… check"
+    elif ! grep -q "fn exercise_${number}_" "crates/lessons/$lesson/tests/exercises.rs"; then
+      problem "$patch: crates/lessons/$lesson/tests/exercises.rs has no exercise_${number}_… check"
     elif ! output=$(git apply --check "$patch" 2>&1); then
       problem "$patch: does not apply to the lessons as they are now:"
       echo "    ${output//$'\n'/$'\n'    }"
@@ -146,7 +146,7 @@ for patch in "${patches[@]}"; do
     cargo test -q -p "$lesson" --test exercises "exercise_${number}_" -- --ignored || continue
   checks=$(passed_tests)
   if [ "$checks" -eq 0 ]; then
-    problem "$patch: no test named exercise_${number}_… ran in crates/$lesson/tests/exercises.rs"
+    problem "$patch: no test named exercise_${number}_… ran in crates/lessons/$lesson/tests/exercises.rs"
     continue
   fi
   step "the lesson's tests" cargo test -q -p "$lesson" || continue

@@ -24,7 +24,7 @@ LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 # Output in the book comes from running the code, checked by the tests (STYLE.md). A block that
 # shows what a program prints must be a transcript the tests compare with a real run: a file
-# under crates/<lesson>/tests/transcripts/, pulled in with {{#include}}. So a fenced block that is
+# under crates/lessons/<lesson>/tests/transcripts/, pulled in with {{#include}}. So a fenced block that is
 # not code (```text, ```console, ``` …) fails the check when one of its own lines starts like a
 # line our programs print (below). Lines that an {{#include}} brings in are not seen here, which
 # is the point. Commands, step lists and diagrams start otherwise and pass. Figures measured once
@@ -97,7 +97,7 @@ def unchecked_output(rel, text, md_dir):
                 if line.startswith(OUTPUT_PREFIXES):
                     problems.append(
                         f"{rel}:{number + 1}: `{line[:60]}` looks like program output that no test checks: "
-                        "make it a transcript in crates/<lesson>/tests/transcripts/ that a test compares with "
+                        "make it a transcript in crates/lessons/<lesson>/tests/transcripts/ that a test compares with "
                         "a real run, and {{#include}} it (or mark measured figures ```text,measured)"
                     )
                     break

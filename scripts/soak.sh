@@ -8,7 +8,7 @@
 #   bash scripts/soak.sh --seed 42     # another run, repeatable with the same seed
 #   bash scripts/soak.sh --release     # the optimised build
 #
-# How each protocol is adapted (crates/soak/src/): tcp-echo serves one client at a time, so its
+# How each protocol is adapted (crates/tools/soak/src/): tcp-echo serves one client at a time, so its
 # long connections wait their turn in the listen queue after the short ones; file-downloader
 # takes one request per connection, so a short connection downloads a small file (sometimes from
 # an offset, its request sometimes sent byte by byte) and a long one a large file (256 KiB –

@@ -23,7 +23,7 @@ echo "Building the lessons (once)..."
 cargo build --quiet --workspace
 for entry in "${lessons[@]}"; do
   lesson=${entry%%|*}
-  [ -d "crates/$lesson" ] || continue
+  [ -d "crates/lessons/$lesson" ] || continue
   printf '\n%s== %s%s — %s\n== cargo run -p %s -- demo%s\n\n' \
     "$bold" "$lesson" "$plain" "${entry#*|}" "$lesson" "${*:+ $*}"
   cargo run --quiet -p "$lesson" -- demo "$@"

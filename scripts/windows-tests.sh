@@ -69,7 +69,7 @@ cargo test --workspace --target "$TARGET" --no-run --quiet
 # Every lesson's demo, found by its binary's help: each must exit 0 within two minutes.
 demos_ran=0 demos_failed=0
 exe_dir=$target_dir/$TARGET/debug
-for manifest in crates/*/Cargo.toml; do
+for manifest in crates/lessons/*/Cargo.toml; do
   exe=$exe_dir/$(basename "$(dirname "$manifest")").exe
   [ -f "$exe" ] || continue
   help=$("$WINE" "$exe" --help 2>/dev/null || true)

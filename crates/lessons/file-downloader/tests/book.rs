@@ -29,7 +29,7 @@ fn the_books_seed_client_saves_a_cut_copy() {
     let Some(python) = tool("python3") else {
         return;
     };
-    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
     let original = repository.join("docs/src/tcp-echo.md");
     assert!(
         std::fs::metadata(&original).unwrap().len() > 10_000,

@@ -10,7 +10,7 @@
 # bcryptprimitives.c provides it, built here into the prefix.
 #
 # A test that checks a Windows behaviour Wine does not emulate returns early under Wine only,
-# with a `skipped under Wine: WHY` line (common::testing::skip_under_wine); the interoperability
+# with a `skipped under Wine: WHY` line (test_support::testing::skip_under_wine); the interoperability
 # tests skip because python3, nc and socat have no Windows build in the prefix. Both are counted
 # as skipped, and listed with their reasons. Exits 1 if a test or a demo fails.
 set -euo pipefail

@@ -12,16 +12,6 @@ pub mod random;
 pub mod stalled;
 pub mod text;
 
-#[cfg(feature = "test-support")]
-pub mod hostile;
-#[cfg(feature = "test-support")]
-pub mod peer;
-#[cfg(feature = "test-support")]
-pub mod testing;
-
-#[cfg(feature = "test-support")]
-pub mod external;
-
 pub use addr::Addr;
 pub use console::Console;
 pub use text::Encoding;

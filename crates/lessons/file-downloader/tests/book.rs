@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
 
-use common::testing::{Running, WAIT, assert_transcript, tool};
 use support::{Scratch, client, names_in};
+use test_support::testing::{Running, WAIT, assert_transcript, tool};
 
 fn transcript(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,7 @@
 //! `file-downloader demo`: what a student runs first.
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::WAIT;
+use test_support::testing::WAIT;
 
 #[allow(clippy::unwrap_used)] // a panic is a failed test
 fn demo(args: &[&str]) -> std::process::Output {
@@ -18,7 +18,7 @@ fn demo(args: &[&str]) -> std::process::Output {
 #[test]
 fn the_books_demo_transcript_matches_a_real_run() {
     let output = demo(&[]);
-    common::testing::assert_transcript(
+    test_support::testing::assert_transcript(
         &String::from_utf8(output.stdout).unwrap(),
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/demo.txt"),
     );

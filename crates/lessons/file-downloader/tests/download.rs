@@ -160,7 +160,7 @@ fn list_on_the_wire_is_size_tab_name_lines_framed_by_ok() {
     scratch.file("root/a.txt", b"aaa");
     scratch.file("root/b/c.txt", b"");
     let server = server(&scratch.path().join("root"), &[]);
-    let mut stream = common::testing::connect(server.addr());
+    let mut stream = test_support::testing::connect(server.addr());
     stream.write_all(b"LIST\n").unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();

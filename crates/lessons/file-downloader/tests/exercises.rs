@@ -13,8 +13,8 @@ mod support;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 
-use common::testing::connect;
 use support::{Scratch, random_bytes, server};
+use test_support::testing::connect;
 
 /// Plays the client by hand: sends one request line, returns the whole answer (the server
 /// closes after it).

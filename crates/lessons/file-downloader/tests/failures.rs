@@ -12,10 +12,10 @@ use std::net::{SocketAddr, TcpListener};
 use std::thread::{self, JoinHandle};
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::hostile::dripping_server;
-use common::testing::{WAIT, connect, refused_port};
 use predicates::str::contains;
 use support::{Scratch, assert_same_file, client, names_in, random_bytes, server};
+use test_support::hostile::dripping_server;
+use test_support::testing::{WAIT, connect, refused_port};
 
 /// How a fake server ends the conversation after its answer.
 #[derive(Clone, Copy)]

@@ -9,9 +9,9 @@ mod support;
 
 use std::io::{Read, Write};
 
-use common::hostile::{NonReader, send_and_reset};
-use common::testing::connect;
 use support::{Scratch, client, server};
+use test_support::hostile::{NonReader, send_and_reset};
+use test_support::testing::connect;
 
 #[test]
 fn a_client_that_resets_in_the_middle_of_its_request_is_logged_and_the_next_is_served() {
@@ -21,7 +21,7 @@ fn a_client_that_resets_in_the_middle_of_its_request_is_logged_and_the_next_is_s
     let mut server = server(&scratch.path().join("root"), &[]);
     send_and_reset(server.addr(), b"GET a.t");
     // Its recv fails with ECONNRESET: one line, and the thread for that client ends.
-    if common::hostile::reset_line(&mut server).is_none() {
+    if test_support::hostile::reset_line(&mut server).is_none() {
         return;
     }
     client(server.addr(), &downloads, &["a.txt"])

@@ -12,9 +12,9 @@ use std::fs;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use common::external::{External, python_script, python3};
 use predicates::str::contains;
 use support::{Scratch, assert_same_file, client, names_in, random_bytes, server};
+use test_support::external::{External, python_script, python3};
 
 /// `python3 SCRIPT ARGS…` run in `dir`, until dropped.
 fn python_in(python: &Path, dir: &Path, script: &str, args: &[&str]) -> External {

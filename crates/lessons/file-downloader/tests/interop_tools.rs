@@ -11,9 +11,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-use common::external::{External, openbsd_nc};
-use common::testing::tool;
 use support::{Scratch, random_bytes, server};
+use test_support::external::{External, openbsd_nc};
+use test_support::testing::tool;
 
 /// `printf REQUEST | nc -N -w 5 HOST PORT`: the whole answer, up to the server's close.
 fn nc_request(nc: &Path, addr: SocketAddr, request: &[u8]) -> Vec<u8> {
@@ -228,7 +228,7 @@ fn the_books_raw_requests_transcript() {
         transcript.push_str(&format!("$ printf '{printf}' | nc -N 127.0.0.1 7890\n"));
         transcript.push_str(&String::from_utf8_lossy(&answer));
     }
-    common::testing::assert_transcript(
+    test_support::testing::assert_transcript(
         &transcript,
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/nc-requests.txt"),
     );

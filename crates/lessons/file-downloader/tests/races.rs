@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::testing::connect;
 use support::{Scratch, server};
+use test_support::testing::connect;
 
 /// What sits outside the root: if these bytes ever come back, the server leaked.
 const CANARY: &[u8] = b"CANARY: a secret outside the root";

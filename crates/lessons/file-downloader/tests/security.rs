@@ -11,9 +11,9 @@ use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::testing::{WAIT, connect};
 use predicates::str::contains;
 use support::{Scratch, client, names_in, server};
+use test_support::testing::{WAIT, connect};
 
 /// What sits outside the root, in every test: if these bytes ever come back, the server leaked.
 const CANARY: &[u8] = b"CANARY: a secret outside the root";

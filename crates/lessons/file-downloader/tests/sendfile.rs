@@ -9,9 +9,9 @@ mod support;
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
 
-use common::testing::connect;
 use predicates::str::contains;
 use support::{Scratch, assert_same_file, client, random_bytes, server};
+use test_support::testing::connect;
 
 /// The line `--trace` prints for the body: which path sent it.
 #[cfg(target_os = "linux")]
@@ -118,7 +118,7 @@ fn a_client_that_stops_reading_is_dropped_after_the_write_timeout_with_sendfile(
         &scratch.path().join("root"),
         &["--sendfile", "--write-timeout", "1"],
     );
-    let stuck = common::hostile::NonReader::start(server.addr(), b"GET big.bin\n".to_vec());
+    let stuck = test_support::hostile::NonReader::start(server.addr(), b"GET big.bin\n".to_vec());
     let line = server.wait_for(" left after ");
     assert!(
         line.contains(" of 33554432 bytes of big.bin: the client stopped reading: nothing could be sent for 1 s (--write-timeout)"),

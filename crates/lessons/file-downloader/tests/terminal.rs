@@ -9,11 +9,11 @@ mod support;
 
 use std::io::{Read, Write};
 
-use common::hostile::{
+use support::{Scratch, client, server};
+use test_support::hostile::{
     TERMINAL_ATTACK, TERMINAL_ATTACK_SHOWN, answer_once, assert_no_terminal_control,
 };
-use common::testing::connect;
-use support::{Scratch, client, server};
+use test_support::testing::connect;
 
 /// `TERMINAL_ATTACK` up to its first newline: what fits in one request or header line.
 fn attack_line() -> &'static [u8] {

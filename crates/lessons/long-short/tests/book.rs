@@ -10,8 +10,8 @@ mod support;
 
 use std::path::Path;
 
-use common::testing::assert_transcript;
 use support::{client, server};
+use test_support::testing::assert_transcript;
 
 /// `text` with every number replaced by the wildcard `[..]`: a run of digits that does not
 /// continue a word, so that `p99_us` stays a name.

@@ -1,7 +1,7 @@
 //! `long-short demo`: what a student runs first.
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::WAIT;
+use test_support::testing::WAIT;
 
 #[test]
 fn the_books_demo_transcript_matches_a_real_run() {
@@ -15,14 +15,14 @@ fn the_books_demo_transcript_matches_a_real_run() {
     // WSAEWOULDBLOCK, os error 10035.
     if stdout.contains("accept() failed: ")
         && stdout.contains("(os error 10035)")
-        && common::testing::skip_under_wine(
+        && test_support::testing::skip_under_wine(
             "Wine's blocking accept() on one socket shared by the pool's threads now and \
              then fails with WSAEWOULDBLOCK (the server says so and goes on)",
         )
     {
         return;
     }
-    common::testing::assert_transcript(
+    test_support::testing::assert_transcript(
         &stdout,
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/demo.txt"),
     );

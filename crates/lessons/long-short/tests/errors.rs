@@ -10,9 +10,9 @@ use std::net::TcpListener;
 use std::thread;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, refused_port};
 use predicates::str::contains;
 use support::{assert_counts, client, server};
+use test_support::testing::{WAIT, refused_port};
 
 #[test]
 fn a_client_pointed_at_a_dead_port_exits_1_saying_so() {
@@ -221,9 +221,9 @@ fn bad_arguments_exit_2_naming_the_value() {
 /// side of it waits in TIME_WAIT on the server's port after the server is gone. (Its tests do not
 /// run on Windows, where the lesson leaves SO_REUSEADDR off.)
 #[cfg(not(windows))]
-fn leave_time_wait_on_the_server_side(server: &mut common::testing::Running) {
+fn leave_time_wait_on_the_server_side(server: &mut test_support::testing::Running) {
     use std::io::Read;
-    let mut stream = common::testing::connect(server.addr());
+    let mut stream = test_support::testing::connect(server.addr());
     stream.write_all(&vec![b'x'; 70_000]).unwrap();
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply).unwrap();
@@ -288,7 +288,8 @@ fn a_silent_server_costs_one_timeout_per_worker_not_one_per_request() {
 fn a_server_that_trickles_its_reply_costs_one_timeout_not_one_per_byte() {
     // A byte every 100 ms, never a newline: every read returns before --timeout, so only a
     // deadline for the whole reply ends the wait.
-    let trickling = common::hostile::TricklingServer::start(std::time::Duration::from_millis(100));
+    let trickling =
+        test_support::hostile::TricklingServer::start(std::time::Duration::from_millis(100));
     let started = std::time::Instant::now();
     client(
         trickling.addr(),

@@ -14,8 +14,8 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::thread;
 
-use common::testing::{WAIT, connect};
 use support::{assert_counts, client, server};
+use test_support::testing::{WAIT, connect};
 
 #[test]
 #[ignore = "exercise 2: add --close-after-reply to the server, then run with --ignored"]

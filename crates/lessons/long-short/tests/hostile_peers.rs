@@ -9,9 +9,9 @@ mod support;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::hostile::{NonReader, TrickleReader, connect_and_close, lines, send_and_reset};
-use common::testing::connect;
 use support::{assert_counts, client, server};
+use test_support::hostile::{NonReader, TrickleReader, connect_and_close, lines, send_and_reset};
+use test_support::testing::connect;
 
 /// The server answers a whole run of a well-behaved client, whatever came before.
 fn assert_still_serving(addr: std::net::SocketAddr) {
@@ -39,7 +39,7 @@ fn a_client_that_resets_in_the_middle_of_a_request_is_logged() {
     let mut server = server(&[]);
     send_and_reset(server.addr(), b"half a requ");
     // Its recv fails with ECONNRESET: one line, and the worker goes back to accept().
-    if common::hostile::reset_line(&mut server).is_none() {
+    if test_support::hostile::reset_line(&mut server).is_none() {
         return;
     }
     assert_still_serving(server.addr());

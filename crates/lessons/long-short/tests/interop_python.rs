@@ -10,8 +10,8 @@ mod support;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
-use common::external::{External, python3, seed, seed_server};
 use support::{assert_counts, client, server};
+use test_support::external::{External, python3, seed, seed_server};
 
 #[test]
 fn short_connections_work_against_the_seed_000_server() {

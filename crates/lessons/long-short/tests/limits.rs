@@ -9,8 +9,8 @@ mod support;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use common::testing::connect;
 use support::{assert_counts, client, server};
+use test_support::testing::connect;
 
 /// A connection the server has taken in: it answered a request on it.
 fn held_connection(addr: SocketAddr) -> BufReader<TcpStream> {
@@ -67,7 +67,7 @@ fn past_max_connections_a_client_reads_busy_then_the_end_in_both_thread_models()
         // thread, the reporter, 8 idle workers (pool), and the three held.
         if let Some(count) = threads_of(server.id()) {
             let most = 2 + 8 + 3;
-            let deadline = std::time::Instant::now() + common::testing::WAIT;
+            let deadline = std::time::Instant::now() + test_support::testing::WAIT;
             let mut now = count;
             while now > most && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(50));

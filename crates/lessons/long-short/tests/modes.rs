@@ -5,9 +5,9 @@ mod support;
 
 use std::io::{Read, Write};
 
-use common::testing::connect;
 use predicates::prelude::PredicateBooleanExt;
 use support::{assert_counts, client, server};
+use test_support::testing::connect;
 
 #[test]
 fn long_mode_sends_every_request_over_one_connection() {

@@ -11,9 +11,9 @@ mod properties {
     use std::io::{Read, Write};
     use std::net::{Shutdown, SocketAddr};
 
-    use common::testing::connect;
     use proptest::prelude::*;
     use proptest::test_runner::{Config, TestRunner};
+    use test_support::testing::connect;
 
     use crate::support::{assert_counts, client, server};
 

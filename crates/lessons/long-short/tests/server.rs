@@ -9,8 +9,8 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-use common::testing::{WAIT, connect};
 use support::{assert_counts, client, server};
+use test_support::testing::{WAIT, connect};
 
 /// The server still answers a whole run after whatever a test did to it.
 fn assert_still_serving(addr: std::net::SocketAddr) {
@@ -68,7 +68,7 @@ fn clients_that_send_and_close_without_reading_do_not_disturb_the_server() {
         stream.write_all(b"\n").unwrap();
     }
     // And one that resets (linger 0: close sends RST), like a crashed client.
-    common::hostile::send_and_reset(server.addr(), b"never read this\n");
+    test_support::hostile::send_and_reset(server.addr(), b"never read this\n");
     assert_still_serving(server.addr());
 }
 

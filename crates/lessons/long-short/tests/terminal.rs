@@ -5,9 +5,9 @@ mod support;
 
 use std::io::{Read, Write};
 
-use common::hostile::{TERMINAL_ATTACK, TERMINAL_ATTACK_SHOWN, assert_no_terminal_control};
-use common::testing::connect;
 use support::server;
+use test_support::hostile::{TERMINAL_ATTACK, TERMINAL_ATTACK_SHOWN, assert_no_terminal_control};
+use test_support::testing::connect;
 
 #[test]
 fn the_verbose_server_shows_a_clients_control_characters_escaped_and_forges_no_line() {

@@ -9,8 +9,8 @@ mod support;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use common::testing::{assert_transcript, connect};
 use support::{client, server};
+use test_support::testing::{assert_transcript, connect};
 
 fn transcript(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

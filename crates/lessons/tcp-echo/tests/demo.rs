@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::WAIT;
+use test_support::testing::WAIT;
 
 /// Runs `tcp-echo demo ARGS…`, checks it ends well, and returns its stdout and stderr.
 fn demo(args: &[&str]) -> (String, String) {
@@ -102,7 +102,7 @@ fn no_subcommand_prints_usage_suggesting_demo() {
 #[test]
 fn the_books_demo_transcript_matches_a_real_run() {
     let (stdout, _) = demo(&[]);
-    common::testing::assert_transcript(
+    test_support::testing::assert_transcript(
         &stdout,
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/demo.txt"),
     );

@@ -5,10 +5,10 @@ mod support;
 use std::io::{Read, Write};
 use std::net::Shutdown;
 
-use common::testing::{WAIT, connect};
 use predicates::prelude::*;
 use predicates::str::contains;
 use support::{client, server};
+use test_support::testing::{WAIT, connect};
 
 #[test]
 fn client_and_server_echo_lines() {
@@ -200,10 +200,10 @@ fn half_closed_client_still_gets_its_answer() {
 fn a_client_that_resets_mid_line_does_not_stop_the_server() {
     let mut server = server(&[]);
     // Linger 0: close() sends RST instead of FIN, like a crashed client.
-    common::hostile::send_and_reset(server.addr(), b"half a li");
+    test_support::hostile::send_and_reset(server.addr(), b"half a li");
     // Accepted ("connection from"), then the next recv fails with ECONNRESET: logged in one
     // line, and the server goes on.
-    if common::hostile::reset_line(&mut server).is_none() {
+    if test_support::hostile::reset_line(&mut server).is_none() {
         return;
     }
     assert!(

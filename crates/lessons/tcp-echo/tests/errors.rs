@@ -3,9 +3,9 @@
 mod support;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, refused_port};
 use predicates::str::contains;
 use support::{client, server};
+use test_support::testing::{WAIT, refused_port};
 
 #[test]
 fn port_already_in_use() {

@@ -7,9 +7,9 @@ mod support;
 
 use std::time::Duration;
 
-use common::hostile::{NonReader, TrickleReader, TricklingServer, connect_and_close, lines};
 use predicates::str::contains;
 use support::{client, server};
+use test_support::hostile::{NonReader, TrickleReader, TricklingServer, connect_and_close, lines};
 
 /// The server answers a well-behaved client, whatever came before.
 fn assert_still_serving(addr: std::net::SocketAddr) {

@@ -5,9 +5,9 @@
 
 mod support;
 
-use common::external::{python3, seed, seed_server};
 use predicates::str::contains;
 use support::{client, server};
+use test_support::external::{python3, seed, seed_server};
 
 #[test]
 fn rust_client_gets_its_echo_from_the_seed_000_server() {

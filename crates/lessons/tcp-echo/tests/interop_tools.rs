@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-use common::external::{External, openbsd_nc};
-use common::testing::tool;
 use support::server;
+use test_support::external::{External, openbsd_nc};
+use test_support::testing::tool;
 
 /// `nc -N -w 5 HOST PORT`: at the end of its input, `-N` shuts down the sending half (the
 /// server's recv returns 0); `-w 5` bounds the connection and any silence.

@@ -7,11 +7,11 @@ mod support;
 
 use std::io::{Read, Write};
 
-use common::hostile::{
+use support::{client, server};
+use test_support::hostile::{
     TERMINAL_ATTACK, TERMINAL_ATTACK_SHOWN, answer_once, assert_no_terminal_control,
 };
-use common::testing::connect;
-use support::{client, server};
+use test_support::testing::connect;
 
 #[test]
 fn the_server_shows_a_clients_control_characters_escaped_and_forges_no_line() {

@@ -9,8 +9,8 @@ mod support;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use common::testing::{assert_transcript, connect};
 use support::server;
+use test_support::testing::{assert_transcript, connect};
 
 /// "Two terminals, and more": two clients connect, the second says hello, the first leaves.
 /// The book shows the server's lines, one per event, with the number of connected clients.

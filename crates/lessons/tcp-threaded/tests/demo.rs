@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::WAIT;
+use test_support::testing::WAIT;
 
 fn demo(args: &[&str]) -> std::process::Output {
     let output = cargo_bin_cmd!("tcp-threaded")
@@ -27,7 +27,7 @@ fn the_books_demo_transcript_matches_a_real_run() {
     let pattern = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tcp-threaded-demo-pattern.txt");
     std::fs::write(&pattern, as_pattern(&recorded)).unwrap();
     let stdout = String::from_utf8(demo(&[]).stdout).unwrap();
-    common::testing::assert_transcript(&stdout, &pattern);
+    test_support::testing::assert_transcript(&stdout, &pattern);
 
     // Not a benchmark, only a check that cannot be flaky, of the new run and of the recorded one
     // the book shows: served one after another, five clients that each stay 200 ms take at least

@@ -3,9 +3,9 @@
 mod support;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, refused_port};
 use predicates::str::contains;
 use support::server;
+use test_support::testing::{WAIT, refused_port};
 
 fn tcp_threaded(args: &[&str]) -> assert_cmd::assert::Assert {
     cargo_bin_cmd!("tcp-threaded")

@@ -12,11 +12,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin;
-use common::external::{External, python3, seed, seed_server};
-use common::testing::connect;
 use predicates::prelude::*;
 use predicates::str::contains;
 use support::{client, server};
+use test_support::external::{External, python3, seed, seed_server};
+use test_support::testing::connect;
 
 /// `tcp-threaded client --connect ADDR --trace`, typed into by the test; returns once connected.
 fn typing_client(addr: SocketAddr) -> External {

@@ -7,8 +7,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use common::hostile::{NonReader, lines};
 use support::{Peer, send_signal, server};
+use test_support::hostile::{NonReader, lines};
 
 fn send_sigterm(pid: u32) {
     send_signal("TERM", pid);
@@ -31,7 +31,7 @@ fn sigterm_lets_a_connected_client_finish_then_summarises_and_exits_0() {
     assert_eq!(peer.ask("during"), "during");
     // …but nobody new gets in: the listening socket is closed (at the latest just after the
     // stopping line).
-    let deadline = Instant::now() + common::testing::WAIT;
+    let deadline = Instant::now() + test_support::testing::WAIT;
     while std::net::TcpStream::connect(server.addr()).is_ok() {
         assert!(Instant::now() < deadline, "still accepting connections");
         std::thread::sleep(Duration::from_millis(20));
@@ -166,7 +166,7 @@ fn a_pool_lets_waiting_clients_in_during_the_grace_period() {
 
 /// Two clients that send lines to echo and never read the echoes: their threads soon block in a
 /// write, where they see no grace period and no signal.
-fn two_non_readers(server: &mut common::testing::Running) -> [NonReader; 2] {
+fn two_non_readers(server: &mut test_support::testing::Running) -> [NonReader; 2] {
     let stuck = [(); 2].map(|()| NonReader::start(server.addr(), lines(512, 32 * 1024)));
     server.wait_for("(2 active)");
     for client in &stuck {

@@ -9,9 +9,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::testing::{WAIT, connect};
 use predicates::str::contains;
 use support::{Peer, client, server};
+use test_support::testing::{WAIT, connect};
 
 #[test]
 fn twenty_clients_at_once_all_get_their_own_echoes_intact() {

@@ -186,7 +186,7 @@ mod tests {
         socket.send(b"anyone?").unwrap();
         let error = socket.recv(&mut [0u8; 16]).unwrap_err();
         if common::net::is_timeout(&error)
-            && common::testing::skip_under_wine(
+            && test_support::testing::skip_under_wine(
                 "Wine does not report ICMP port unreachable to a UDP socket (Windows: \
                  WSAECONNRESET at the next recv); the recv waits out its timeout",
             )

@@ -8,8 +8,8 @@ mod support;
 
 use std::path::Path;
 
-use common::testing::assert_transcript;
 use support::{server, udp_socket};
+use test_support::testing::assert_transcript;
 
 /// "How much of a datagram you get": a server with `--recv-buffer 4` gets `hello, world` and
 /// says what was lost. The book shows the server's lines after its `bound to` line.

@@ -3,13 +3,13 @@
 mod support;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::WAIT;
 use predicates::str::contains;
 use support::{client, server, udp_socket, unused_udp_addr};
+use test_support::testing::WAIT;
 
 #[test]
 fn no_server_no_reply_and_the_client_says_why() {
-    if common::testing::skip_under_wine(
+    if test_support::testing::skip_under_wine(
         "Wine does not report ICMP port unreachable to a UDP socket (Windows: WSAECONNRESET at \
          the next recvfrom); the client waits out its timeout",
     ) {

@@ -6,9 +6,9 @@
 
 mod support;
 
-use common::external::{python3, seed, seed_server};
 use predicates::str::contains;
 use support::{client, server};
+use test_support::external::{python3, seed, seed_server};
 
 #[test]
 fn rust_client_sends_bbb_to_the_seed_000_server_and_gets_aaa() {

@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-use common::external::{External, openbsd_nc};
-use common::testing::tool;
 use support::server;
+use test_support::external::{External, openbsd_nc};
+use test_support::testing::tool;
 
 /// `nc -u HOST PORT`: a UDP socket connected to the server (so it hears only the server).
 /// UDP has no end of stream to wait for: the tests stop it once they have seen the replies.

@@ -6,8 +6,8 @@ mod support;
 
 use std::thread;
 
-use common::hostile::{TERMINAL_ATTACK, TERMINAL_ATTACK_SHOWN, assert_no_terminal_control};
 use support::{client, server, udp_socket};
+use test_support::hostile::{TERMINAL_ATTACK, TERMINAL_ATTACK_SHOWN, assert_no_terminal_control};
 
 /// The whole of `TERMINAL_ATTACK` as one datagram shows: its inner newline escaped too.
 fn whole_attack_shown() -> String {

@@ -7,8 +7,8 @@ mod support;
 
 use std::path::Path;
 
-use common::external::{External, python3, seed};
 use support::Chat;
+use test_support::external::{External, python3, seed};
 
 /// The seed's chat bound to 127.0.0.1, on a port the OS picks.
 fn python_chat(python: &Path) -> External {

@@ -4,8 +4,8 @@
 
 mod support;
 
-use common::hostile::{TERMINAL_ATTACK, TERMINAL_ATTACK_SHOWN, assert_no_terminal_control};
 use support::{Chat, udp_socket};
+use test_support::hostile::{TERMINAL_ATTACK, TERMINAL_ATTACK_SHOWN, assert_no_terminal_control};
 
 #[test]
 fn a_datagrams_control_characters_show_escaped_on_one_line() {

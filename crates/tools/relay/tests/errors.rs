@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)]
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::WAIT;
 use predicates::str::contains;
+use test_support::testing::WAIT;
 
 /// `relay ARGS…` with a deadline.
 fn relay(args: &[&str]) -> assert_cmd::assert::Assert {
@@ -97,7 +97,7 @@ fn an_unknown_host_exits_1() {
 #[test]
 fn a_relay_that_would_relay_to_itself_refuses() {
     for mode in ["udp", "tcp"] {
-        let itself = format!("127.0.0.1:{}", common::testing::free_port());
+        let itself = format!("127.0.0.1:{}", test_support::testing::free_port());
         relay(&[mode, "--listen", &itself, "--to", &itself])
             .code(1)
             .stderr(contains(format!(

@@ -10,8 +10,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin;
-use common::testing::Running;
 use support::{relay, udp_echo_server, udp_socket};
+use test_support::testing::Running;
 
 /// Sends `count` numbered datagrams through a lossy relay to a server that only listens, one
 /// at a time, and reads the relay's `--verbose` line about each: which ones were lost.

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
-use common::testing::{Running, WAIT};
+use test_support::testing::{Running, WAIT};
 
 /// `file-downloader server --listen 127.0.0.1:0 --root ROOT ARGS…`, running until dropped.
 pub fn server(root: &Path, args: &[&str]) -> Running {

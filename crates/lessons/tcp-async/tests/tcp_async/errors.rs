@@ -2,8 +2,8 @@
 
 use crate::support::server;
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, refused_port};
 use predicates::str::contains;
+use test_support::testing::{WAIT, refused_port};
 
 fn tcp_async(args: &[&str]) -> assert_cmd::assert::Assert {
     cargo_bin_cmd!("tcp-async")

@@ -5,8 +5,8 @@ use std::io::{Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::hostile::{NonReader, connect_and_close, lines};
 use predicates::str::contains;
+use test_support::hostile::{NonReader, connect_and_close, lines};
 
 use crate::support::{Peer, client, rss_kib, server};
 

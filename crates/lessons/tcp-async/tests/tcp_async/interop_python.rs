@@ -3,8 +3,8 @@
 //! threaded server. Python is found on PATH; without it the tests print `skipped:` (and fail in
 //! CI, where SOCKETS_REQUIRE_TOOLS=1).
 
-use common::external::{python3, seed, seed_server};
 use predicates::str::contains;
+use test_support::external::{python3, seed, seed_server};
 
 use crate::support::{client, server};
 

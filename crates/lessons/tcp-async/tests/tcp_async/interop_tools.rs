@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support::server;
-use common::external::{External, openbsd_nc};
-use common::testing::{Running, tool};
+use test_support::external::{External, openbsd_nc};
+use test_support::testing::{Running, tool};
 
 /// `nc -N -w 5 HOST PORT`: at the end of its input, `-N` shuts down the sending half (the
 /// server's recv returns 0); `-w 5` bounds the connection and any silence.

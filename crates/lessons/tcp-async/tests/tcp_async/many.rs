@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
-use common::testing::connect;
+use test_support::testing::connect;
 
 use crate::support::server;
 

@@ -6,9 +6,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::hostile::{accepted_before_reset, send_and_reset};
-use common::testing::WAIT;
 use predicates::str::contains;
+use test_support::hostile::{accepted_before_reset, send_and_reset};
+use test_support::testing::WAIT;
 
 use crate::support::{Peer, client, server};
 

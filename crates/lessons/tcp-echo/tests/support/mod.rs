@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
-use common::testing::{Running, WAIT};
+use test_support::testing::{Running, WAIT};
 
 /// `tcp-echo server --listen 127.0.0.1:0 ARGS…`, running until dropped.
 pub fn server(args: &[&str]) -> Running {

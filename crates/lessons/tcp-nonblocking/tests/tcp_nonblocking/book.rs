@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use common::testing::{assert_transcript, connect};
+use test_support::testing::{assert_transcript, connect};
 
 use crate::support::server;
 

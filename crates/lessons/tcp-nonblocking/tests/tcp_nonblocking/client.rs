@@ -6,9 +6,9 @@ use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
-use common::testing::refused_port;
 use predicates::prelude::*;
 use predicates::str::contains;
+use test_support::testing::refused_port;
 
 use crate::support::{client, server};
 

@@ -1,7 +1,7 @@
 //! `tcp-nonblocking demo`: what a student runs first.
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::WAIT;
+use test_support::testing::WAIT;
 
 fn demo(args: &[&str]) -> std::process::Output {
     let output = cargo_bin_cmd!("tcp-nonblocking")
@@ -17,7 +17,7 @@ fn demo(args: &[&str]) -> std::process::Output {
 #[test]
 fn the_books_demo_transcript_matches_a_real_run() {
     let stdout = String::from_utf8(demo(&[]).stdout).unwrap();
-    common::testing::assert_transcript(
+    test_support::testing::assert_transcript(
         &stdout,
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/demo.txt"),
     );

@@ -97,8 +97,8 @@ fn a_client_that_resets_does_not_disturb_others() {
     let mut server = server(&[]);
     let mut steady = Peer::connect(server.addr());
     assert_eq!(steady.ask("before"), "before");
-    common::hostile::send_and_reset(server.addr(), b"half a li");
-    if !common::hostile::accepted_before_reset(&mut server, "(2 active)") {
+    test_support::hostile::send_and_reset(server.addr(), b"half a li");
+    if !test_support::hostile::accepted_before_reset(&mut server, "(2 active)") {
         return;
     }
     let line = server.wait_for("(1 active)");

@@ -1,8 +1,8 @@
 //! Bad arguments and failures: one clear line on stderr, exit 2 for usage and 1 at run time.
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::testing::{WAIT, refused_port};
 use predicates::str::contains;
+use test_support::testing::{WAIT, refused_port};
 
 use crate::support::server;
 

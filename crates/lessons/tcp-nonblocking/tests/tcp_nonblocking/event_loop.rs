@@ -7,14 +7,14 @@ use std::io::{ErrorKind, Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::hostile::{NonReader, lines};
 use predicates::str::contains;
+use test_support::hostile::{NonReader, lines};
 
 use crate::support::{Peer, client, server};
 
 #[test]
 fn one_server_thread_serves_two_thousand_clients_at_once() {
-    if common::testing::skip_under_wine(
+    if test_support::testing::skip_under_wine(
         "with the other tests running beside it, Wine ended the 2,000-connection client with \
          exit code 1 and no output (alone, under Wine too, it passes)",
     ) {

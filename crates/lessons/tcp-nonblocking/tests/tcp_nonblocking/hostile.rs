@@ -2,8 +2,8 @@
 //! are served all along. (Flooders, non-readers and garbage are in `event_loop.rs`; the
 //! chat room's non-reader in `broadcast.rs`.)
 
-use common::hostile::{connect_and_close, send_and_reset};
 use predicates::str::contains;
+use test_support::hostile::{connect_and_close, send_and_reset};
 
 use crate::support::{client, server};
 
@@ -36,7 +36,7 @@ fn a_hundred_clients_that_reset_mid_line_leave_nothing_behind() {
         let line = server.next_line();
         // Under Wine, a client that reset in the listen backlog ends at a failed accept().
         let closed = line.ends_with(" active)") && !line.starts_with("connection from");
-        if closed || common::hostile::wine_failed_to_accept_a_reset(&line) {
+        if closed || test_support::hostile::wine_failed_to_accept_a_reset(&line) {
             ended += 1;
         }
     }

@@ -2,7 +2,7 @@
 //! too. Python is found on PATH; without it the tests print `skipped:` (and fail in CI, where
 //! SOCKETS_REQUIRE_TOOLS=1).
 
-use common::external::{python3, seed};
+use test_support::external::{python3, seed};
 
 use crate::support::server;
 

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-use common::external::{External, openbsd_nc};
-use common::testing::{Running, tool};
+use test_support::external::{External, openbsd_nc};
+use test_support::testing::{Running, tool};
 
 use crate::support::server;
 

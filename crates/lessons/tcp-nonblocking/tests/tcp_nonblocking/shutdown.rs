@@ -20,7 +20,7 @@ fn sigterm_lets_a_connected_client_finish_then_summarises_and_exits_0() {
         "{stopping}"
     );
     assert_eq!(peer.ask("during"), "during");
-    let deadline = Instant::now() + common::testing::WAIT;
+    let deadline = Instant::now() + test_support::testing::WAIT;
     while std::net::TcpStream::connect(server.addr()).is_ok() {
         assert!(Instant::now() < deadline, "still accepting connections");
         std::thread::sleep(Duration::from_millis(20));

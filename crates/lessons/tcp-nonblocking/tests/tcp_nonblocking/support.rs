@@ -6,14 +6,14 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
-use common::testing::{Running, WAIT};
+use test_support::testing::{Running, WAIT};
 
 // Not every test binary that includes this module uses each of these.
 #[allow(unused_imports)]
-pub use common::peer::Peer;
+pub use test_support::peer::Peer;
 #[cfg(unix)]
 #[allow(unused_imports)]
-pub use common::peer::send_signal;
+pub use test_support::peer::send_signal;
 
 /// `tcp-nonblocking server --listen 127.0.0.1:0 ARGS…`, running until dropped.
 pub fn server(args: &[&str]) -> Running {

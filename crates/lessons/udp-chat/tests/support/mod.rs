@@ -7,7 +7,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::{ChildStdin, Command};
 
 use assert_cmd::cargo::cargo_bin;
-use common::testing::{Running, WAIT};
+use test_support::testing::{Running, WAIT};
 
 /// A running `udp-chat --bind 127.0.0.1:0 ARGS…` and its keyboard.
 pub struct Chat {

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::thread;
 
 use assert_cmd::cargo::cargo_bin;
-use common::testing::{Running, WAIT};
+use test_support::testing::{Running, WAIT};
 
 /// `relay MODE --listen 127.0.0.1:0 --to UPSTREAM ARGS…`, past its two opening lines.
 pub fn relay(mode: &str, upstream: SocketAddr, args: &[&str]) -> Running {
@@ -70,5 +70,5 @@ pub fn tcp_echo_then_bye() -> SocketAddr {
 
 /// A TCP connection with read and write timeouts.
 pub fn tcp_connect(addr: SocketAddr) -> TcpStream {
-    common::testing::connect(addr)
+    test_support::testing::connect(addr)
 }

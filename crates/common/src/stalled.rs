@@ -144,10 +144,12 @@ mod tests {
         let (mut far, _) = listener.accept().unwrap();
         // The far side reads a little every 50 ms: every send() takes something before its
         // timeout, so a per-send timeout would never end this write. The deadline does.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
         let trickle = std::thread::spawn(move || {
             let mut sip = [0u8; 512];
             let until = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < until {
+            while Instant::now() < until && !stopped.load(std::sync::atomic::Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(50));
                 if matches!(far.read(&mut sip), Ok(0) | Err(_)) {
                     break;
@@ -169,6 +171,8 @@ mod tests {
         );
         assert!(took >= limit && took < limit * 3, "{took:?}");
         drop(stream);
+        // What is still buffered would take the trickle seconds to read: stop it now.
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
         trickle.join().unwrap();
     }
 

@@ -138,6 +138,15 @@ impl Running {
         self.child.id()
     }
 
+    /// Every stdout line printed so far, without waiting for more: for a check that something
+    /// has NOT happened yet (has the server dropped that client already?).
+    pub fn printed_so_far(&mut self) -> &[String] {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        &self.seen
+    }
+
     /// Every stdout line seen so far.
     pub fn seen(&self) -> &[String] {
         &self.seen

@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used)] // helper functions in tests: a panic is a failed test
 
+#[path = "file_downloader/support.rs"]
 mod support;
 
 use std::io::{Read, Write};

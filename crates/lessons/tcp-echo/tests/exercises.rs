@@ -5,6 +5,7 @@
 //! cargo test -p tcp-echo --test exercises -- --ignored
 //! ```
 
+#[path = "tcp_echo/support.rs"]
 mod support;
 
 use predicates::str::contains;

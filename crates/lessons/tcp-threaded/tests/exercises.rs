@@ -6,6 +6,7 @@
 //! cargo test -p tcp-threaded --test exercises -- --ignored
 //! ```
 
+#[path = "tcp_threaded/support.rs"]
 mod support;
 
 use support::{Peer, server};

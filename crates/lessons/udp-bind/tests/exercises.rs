@@ -5,6 +5,7 @@
 //! cargo test -p udp-bind --test exercises -- --ignored
 //! ```
 
+#[path = "udp_bind/support.rs"]
 mod support;
 
 use std::thread;

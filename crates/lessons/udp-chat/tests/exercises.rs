@@ -5,6 +5,7 @@
 //! cargo test -p udp-chat --test exercises -- --ignored
 //! ```
 
+#[path = "udp_chat/support.rs"]
 mod support;
 
 use support::{Chat, udp_socket};

@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::thread;
-use std::time::{Duration, Instant};
 
 use predicates::str::contains;
 use test_support::hostile::{NonReader, connect_and_close, lines};
@@ -36,15 +35,16 @@ fn a_flooding_non_reader_does_not_delay_another_clients_echo_and_is_dropped() {
     let stuck = NonReader::start(server.addr(), lines(512, 32 * 1024));
     let mut other = Peer::connect(server.addr());
     for round in 0..20 {
-        let started = Instant::now();
         let line = format!("meanwhile {round}");
         assert_eq!(other.ask(&line), line);
-        assert!(
-            started.elapsed() < Duration::from_millis(500),
-            "an echo took {:?} while the flood went on",
-            started.elapsed()
-        );
     }
+    // Every echo came back while the flooder was still connected and stuck: a server that
+    // waited for the flooder would have answered only after dropping it.
+    let dropped = server
+        .printed_so_far()
+        .iter()
+        .any(|line| line.contains("stopped reading"));
+    assert!(!dropped, "the echoes waited for the flooder to be dropped");
     // A second after its writes stopped moving, the stuck one is dropped.
     let line = server.wait_for("stopped reading");
     assert!(

@@ -5,7 +5,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use predicates::str::contains;
 use test_support::hostile::{NonReader, lines};
@@ -53,20 +53,17 @@ fn a_client_that_floods_and_never_reads_does_not_delay_another_clients_echo() {
     // Let the flood fill every buffer between the two first.
     thread::sleep(Duration::from_millis(300));
     let mut other = Peer::connect(server.addr());
-    other
-        .stream
-        .set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
     for round in 0..10 {
         let line = format!("meanwhile {round}");
-        let started = Instant::now();
         assert_eq!(other.ask(&line), line);
-        assert!(
-            started.elapsed() < Duration::from_millis(200),
-            "{:?}",
-            started.elapsed()
-        );
     }
+    // Every echo came back while the flooder was still connected and stuck: a loop that waited
+    // for the flooder would have answered only after dropping it, 2 s on.
+    let dropped = server
+        .printed_so_far()
+        .iter()
+        .any(|line| line.contains("stopped reading"));
+    assert!(!dropped, "the echoes waited for the flooder to be dropped");
     // Then the flooder, stuck, is dropped for not reading.
     let line = server.wait_for("stopped reading");
     assert!(

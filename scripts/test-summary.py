@@ -4,7 +4,7 @@ its own (interoperability, faults, the book's transcripts), then the whole works
 
 Usage: cargo test --workspace 2>&1 | tee LOG; python3 scripts/test-summary.py LOG
 
-A part is a set of test binaries (by file name, e.g. every crate's tests/interop_tools.rs, or a
+A part is a set of test binaries (by file name, e.g. a crate's tests/interop_tools.rs, or a
 module of that name inside a lesson's one test binary, e.g. tests/tcp_async/interop_tools.rs) or
 of test names. A part that ran no test at all fails the run: a renamed file must not silently
 drop a whole part from CI.

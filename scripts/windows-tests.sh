@@ -114,7 +114,7 @@ PY
   if [ -n "$crashed" ]; then
     status=0
     while IFS= read -r args; do
-      # shellcheck disable=SC2086 # the arguments are cargo's own, e.g. -p long-short --test properties
+      # shellcheck disable=SC2086 # the arguments are cargo's own, e.g. -p long-short --test long_short
       if cargo test $args --target "$TARGET" >>"$target_dir/wine-reruns.log" 2>&1; then
         echo "windows (wine): $args crashed under Wine after its tests ran; run again: ok" >&2
       else

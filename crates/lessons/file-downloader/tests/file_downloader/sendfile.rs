@@ -113,12 +113,12 @@ fn a_client_that_stops_reading_is_dropped_after_the_write_timeout_with_sendfile(
     scratch.file("root/big.bin", &vec![7; 32 * 1024 * 1024]);
     let mut server = server(
         &scratch.path().join("root"),
-        &["--sendfile", "--write-timeout", "1"],
+        &["--sendfile", "--write-timeout", "0.5"],
     );
     let stuck = test_support::hostile::NonReader::start(server.addr(), b"GET big.bin\n".to_vec());
     let line = server.wait_for(" left after ");
     assert!(
-        line.contains(" of 33554432 bytes of big.bin: the client stopped reading: nothing could be sent for 1 s (--write-timeout)"),
+        line.contains(" of 33554432 bytes of big.bin: the client stopped reading: nothing could be sent for 0.5 s (--write-timeout)"),
         "{line}"
     );
     stuck.assert_closed();

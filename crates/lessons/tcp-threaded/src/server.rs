@@ -536,7 +536,7 @@ impl Server {
                 reply.push(b'\n');
                 Cow::Owned(reply)
             }
-            None if self.options.upper => upper_case(message, encoding),
+            None if self.options.upper => encoding.upper_case(message),
             None => Cow::Borrowed(message),
         };
         // ⑥ sendall, with a deadline for the whole reply: a client that stops reading is
@@ -860,14 +860,4 @@ fn shut_down_all(connections: &Connections) {
     for socket in connections.sockets.values() {
         let _ = socket.shutdown(Shutdown::Both);
     }
-}
-
-/// The message in upper case, in the same encoding. Bytes that are not valid text are sent back
-/// unchanged: changing bytes of an unknown encoding could corrupt them.
-fn upper_case(message: &[u8], encoding: Encoding) -> Cow<'_, [u8]> {
-    encoding
-        .decode(message)
-        .ok()
-        .and_then(|text| encoding.encode(&text.to_uppercase()).ok())
-        .map_or(Cow::Borrowed(message), Cow::Owned)
 }

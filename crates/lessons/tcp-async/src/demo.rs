@@ -17,7 +17,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep, timeout};
 
-use crate::server::{self, Server, SleepHow};
+use crate::options::{self, SleepHow};
+use crate::server::{self, Server};
 
 /// How many clients part 1 starts at once. (The benchmark goes to ten thousand; a hundred
 /// stays within every system's default limit of open files.)
@@ -82,9 +83,10 @@ struct Running {
     done: oneshot::Receiver<anyhow::Result<()>>,
 }
 
-/// Starts a server on 127.0.0.1:0 with `options`, its runtime on a thread of its own.
+/// Starts a server on 127.0.0.1:0 with the options `configure` makes of its address, its
+/// runtime on a thread of its own.
 async fn start(
-    options: impl FnOnce(Addr) -> server::Options + Send + 'static,
+    configure: impl FnOnce(Addr) -> options::Options + Send + 'static,
     trace: bool,
 ) -> anyhow::Result<Running> {
     let console = Console::new(trace).with_prefix("[server] ");
@@ -93,7 +95,7 @@ async fn start(
     std::thread::Builder::new()
         .name("demo server".into())
         .spawn(move || {
-            let options = options(Addr::from_socket_addr(SocketAddr::from((
+            let options = configure(Addr::from_socket_addr(SocketAddr::from((
                 Ipv4Addr::LOCALHOST,
                 0,
             ))));
@@ -161,11 +163,11 @@ async fn ask(stream: &mut TcpStream, line: &str) -> anyhow::Result<Duration> {
 /// connected until every echo is back, so the server holds them all at the same time.
 async fn crowd(demo: Console, trace: bool) -> anyhow::Result<()> {
     let running = start(
-        |listen| server::Options {
+        |listen| options::Options {
             workers: Some(1),
             // A hundred clients' lines would interleave differently on every run.
             quiet: true,
-            ..server::Options::new(listen)
+            ..options::Options::new(listen)
         },
         trace,
     )
@@ -223,11 +225,11 @@ async fn blocking_call(
     trace: bool,
 ) -> anyhow::Result<(Duration, Duration)> {
     let running = start(
-        move |listen| server::Options {
+        move |listen| options::Options {
             workers: Some(1),
             sleep_command: Some(how),
             quiet: true,
-            ..server::Options::new(listen)
+            ..options::Options::new(listen)
         },
         trace,
     )
@@ -266,9 +268,9 @@ const CONVERSATION: [(usize, &str); 3] = [
 /// Part 3: three clients join one by one, take turns speaking, and leave one by one.
 async fn chat(trace: bool) -> anyhow::Result<()> {
     let running = start(
-        |listen| server::Options {
+        |listen| options::Options {
             broadcast: true,
-            ..server::Options::new(listen)
+            ..options::Options::new(listen)
         },
         trace,
     )

@@ -34,11 +34,16 @@
 //! finish, closes the rest, prints `served N connections` and exits 0. Ctrl-C twice closes them
 //! at once.
 
+mod admission;
+mod blocking;
 mod client;
+mod connection;
 mod demo;
 mod lines;
+mod options;
 mod room;
 mod server;
+mod stop;
 
 use std::process::ExitCode;
 
@@ -62,7 +67,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: a task per client, on --workers runtime threads
-    Server(server::Options),
+    Server(options::Options),
     /// Connect, send lines (stdin or --message), and print whatever arrives as it arrives
     Client(client::Options),
     /// 100 clients on one worker thread, a blocking call measured, then a 3-client chat room

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::Console;
 
-use crate::server::Options;
+use crate::options::Options;
 
 // ANCHOR: busy_loop
 /// Asks every socket in turn, for ever, until a signal comes.

@@ -14,7 +14,9 @@ use common::cli::TraceArg;
 use common::{Addr, Console};
 
 use crate::load;
-use crate::server::{self, Server, Stats, Stopper};
+use crate::options;
+use crate::server::{self, Server, Stats};
+use crate::stop::Stopper;
 
 /// How many clients connect at once in part 1.
 pub const CLIENTS: usize = 1000;
@@ -45,11 +47,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
 }
 
 /// A server on 127.0.0.1:0, serving on a thread of its own: the one thread of the lesson.
-fn start(options: impl FnOnce(Addr) -> server::Options, trace: bool) -> anyhow::Result<Running> {
+/// `configure` turns the address into the server's options.
+fn start(configure: impl FnOnce(Addr) -> options::Options, trace: bool) -> anyhow::Result<Running> {
     let console = Console::new(trace).with_prefix("[server] ");
     let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), console)?;
     let addr = listener.local_addr()?;
-    let server = Server::new(listener, options(Addr::from_socket_addr(addr)), console)?;
+    let server = Server::new(listener, configure(Addr::from_socket_addr(addr)), console)?;
     console.say(format_args!("listening on {addr}"));
     let stopper = server.stopper();
     let stats = server.stats();
@@ -99,10 +102,10 @@ impl Running {
 /// Part 1: `client --connections 1000` against the server, both in this process.
 fn thousand(trace: bool) -> anyhow::Result<()> {
     let server = start(
-        |listen| server::Options {
+        |listen| options::Options {
             // A thousand connection lines would hide the point: the summary says it.
             quiet: true,
-            ..server::Options::new(listen)
+            ..options::Options::new(listen)
         },
         trace,
     )?;
@@ -135,9 +138,9 @@ const CONVERSATION: [(usize, &str); 3] = [
 /// listener reads the line the speaker's words became, before the next one speaks.
 fn chat(trace: bool) -> anyhow::Result<()> {
     let server = start(
-        |listen| server::Options {
+        |listen| options::Options {
             broadcast: true,
-            ..server::Options::new(listen)
+            ..options::Options::new(listen)
         },
         trace,
     )?;

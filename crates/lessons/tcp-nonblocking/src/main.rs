@@ -36,11 +36,17 @@
 //! closes them at once. The interactive client ends at the end of input (Ctrl-D; Ctrl-Z then
 //! Enter on Windows).
 
+mod admission;
 mod busy;
 mod client;
+mod connection;
+mod deadlines;
 mod demo;
 mod load;
+mod options;
+mod room;
 mod server;
+mod stop;
 
 use std::process::ExitCode;
 
@@ -64,7 +70,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: every client served at once, on one thread, by a readiness loop
-    Server(server::Options),
+    Server(options::Options),
     /// One interactive connection, or --connections N at once from one thread, every echo checked
     Client(client::Options),
     /// One thread serves a thousand clients at once, then a 3-client chat room

@@ -16,6 +16,7 @@ use common::cli::TraceArg;
 use common::{Addr, Console, Encoding};
 
 use crate::client;
+use crate::options;
 use crate::server::{self, Server};
 
 /// How many clients the timed runs start at once.
@@ -64,16 +65,17 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     chat(trace)
 }
 
-/// A server and a listener on 127.0.0.1:0, the server accepting on its own thread.
+/// A server and a listener on 127.0.0.1:0, the server accepting on its own thread; `configure`
+/// turns the address into the server's options.
 fn start(
-    options: impl FnOnce(Addr) -> server::Options,
+    configure: impl FnOnce(Addr) -> options::Options,
     trace: bool,
 ) -> anyhow::Result<(Arc<Server>, SocketAddr, JoinHandle<anyhow::Result<()>>)> {
     let console = Console::new(trace).with_prefix("[server] ");
     let listener: TcpListener =
         server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), console)?;
     let addr = listener.local_addr()?;
-    let server = Server::new(&listener, options(Addr::from_socket_addr(addr)), console)?;
+    let server = Server::new(&listener, configure(Addr::from_socket_addr(addr)), console)?;
     console.say(format_args!("listening on {addr}"));
     let serving = Arc::clone(&server);
     let thread = thread::spawn(move || serving.serve(listener));
@@ -92,11 +94,11 @@ fn stop(server: &Arc<Server>, thread: JoinHandle<anyhow::Result<()>>) -> anyhow:
 /// Five clients at once against one server; prints when each got its echo and the total.
 fn timed_run(sequential: bool, demo: Console, trace: bool) -> anyhow::Result<Duration> {
     let (server, addr, thread) = start(
-        |listen| server::Options {
+        |listen| options::Options {
             sequential,
             // The clients' lines would interleave differently on every run: the times say it.
             quiet: true,
-            ..server::Options::new(listen)
+            ..options::Options::new(listen)
         },
         trace,
     )?;
@@ -151,9 +153,9 @@ fn one_client(addr: SocketAddr, number: usize, started: Instant) -> anyhow::Resu
 /// Part 2: alice connects and says nothing; bob talks; then alice talks; then bob again.
 fn seed_002(trace: bool) -> anyhow::Result<()> {
     let (server, addr, thread) = start(
-        |listen| server::Options {
+        |listen| options::Options {
             seed_002: true,
-            ..server::Options::new(listen)
+            ..options::Options::new(listen)
         },
         trace,
     )?;
@@ -258,9 +260,9 @@ const CONVERSATION: [(usize, &str); 3] = [
 /// Part 2: three clients join one by one, take turns speaking, and leave one by one.
 fn chat(trace: bool) -> anyhow::Result<()> {
     let (server, addr, thread) = start(
-        |listen| server::Options {
+        |listen| options::Options {
             broadcast: true,
-            ..server::Options::new(listen)
+            ..options::Options::new(listen)
         },
         trace,
     )?;

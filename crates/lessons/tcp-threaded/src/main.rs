@@ -32,11 +32,16 @@
 //! finish, closes the rest, prints `served N connections` and exits 0. Ctrl-C twice closes them
 //! at once.
 
+mod admission;
 mod client;
 mod demo;
+mod options;
 mod pool;
 mod room;
+mod seed_002;
 mod server;
+mod stop;
+mod workers;
 
 use std::process::ExitCode;
 
@@ -60,7 +65,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: every client served at once, on its own thread or a pool's
-    Server(server::Options),
+    Server(options::Options),
     /// Connect, send lines (stdin or --message), and print whatever arrives as it arrives
     Client(client::Options),
     /// Time 5 clients against a one-thread and a threaded server, then a 3-client chat room

@@ -1,0 +1,95 @@
+//! Stopping cleanly: a `Stopper`, with which another thread (the Ctrl-C handler, the demo) wakes
+//! the loop asleep in poll(), and what the loop does then — close the listening socket, give the
+//! connected clients `--grace` seconds, close the rest and print the summary.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::Context;
+use mio::Waker;
+
+use crate::server::Server;
+
+/// Stops a running server from another thread: what Ctrl-C does, and what the demo calls.
+#[derive(Clone)]
+pub struct Stopper {
+    pub signals: Arc<AtomicUsize>,
+    pub waker: Arc<Waker>,
+}
+
+impl Stopper {
+    /// Counts one stop request and wakes the loop.
+    pub fn stop(&self) {
+        self.signals.fetch_add(1, Ordering::SeqCst);
+        // Wake poll(): the loop sees the count on the WAKER token.
+        let _ = self.waker.wake();
+    }
+}
+
+// ANCHOR: signals
+/// Ctrl-C, SIGTERM (`kill PID`) and, on Windows, closing the console all run this on a thread
+/// of the ctrlc crate. The loop may be asleep in poll(): count the signal, then wake the Poll
+/// with its Waker. The loop does the rest, on its own thread.
+pub fn on_signals(stopper: Stopper) -> anyhow::Result<()> {
+    ctrlc::set_handler(move || stopper.stop()).context("installing the Ctrl-C handler")
+}
+// ANCHOR_END: signals
+
+impl Server {
+    // ANCHOR: stop
+    /// The Waker woke the loop: a signal came. The first: accept no more clients (close the
+    /// listening socket) and give the connected ones `--grace` seconds. The second: now.
+    pub fn on_signal(&mut self) {
+        let signals = self.stopper.signals.load(Ordering::SeqCst);
+        if signals == self.signals_seen {
+            return;
+        }
+        let first = self.signals_seen == 0;
+        self.signals_seen = signals;
+        let now = Instant::now();
+        if !first || signals > 1 {
+            self.console.say(format_args!(
+                "closing the remaining {} connection(s) now",
+                self.active
+            ));
+            self.closing_at = Some(now);
+        } else if self.active == 0 {
+            self.console.say("stopping: no new connections");
+            self.closing_at = Some(now);
+        } else {
+            self.console.say(format_args!(
+                "stopping: no new connections; {} connected client(s) have {} s to finish (Ctrl-C again to close them now)",
+                self.active,
+                self.options.grace.as_secs_f64()
+            ));
+            self.closing_at = Some(now + self.options.grace);
+        }
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+            // ⑧ close() the listening socket: clients that connect now are refused.
+            drop(listener);
+            self.console.trace("close() the listening socket");
+        }
+    }
+
+    /// Whether a stop was asked for.
+    pub fn stopping(&self) -> bool {
+        self.closing_at.is_some()
+    }
+
+    /// After the loop: the summary.
+    pub fn finish(&mut self) {
+        self.turned_away.clear();
+        let served = self.served;
+        let plural = if served == 1 { "" } else { "s" };
+        self.console.say(format_args!(
+            "at most {} connection{} at once, on one thread",
+            self.peak,
+            if self.peak == 1 { "" } else { "s" }
+        ));
+        self.console
+            .say(format_args!("served {served} connection{plural}"));
+    }
+    // ANCHOR_END: stop
+}

@@ -1,5 +1,6 @@
-//! Turning the operating system's socket errors into sentences that say what to do next.
-//! The calls that fail stay in the lessons; only the wording lives here.
+//! Turning the operating system's socket errors into sentences that say what to do next, and
+//! telling what an error means. The calls that fail stay in the lessons; only the wording lives
+//! here.
 
 use std::io;
 use std::net::SocketAddr;
@@ -45,6 +46,21 @@ pub fn is_timeout(error: &io::Error) -> bool {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
 }
+
+// ANCHOR: port_unreachable
+/// Whether a failed `recvfrom` reports an ICMP "port unreachable" that came back for an earlier
+/// `sendto`: nothing was bound to the port we sent to. UDP has no connection to break, so the
+/// error surfaces on whatever call comes next: `ConnectionRefused` (ECONNREFUSED) on Linux and
+/// macOS, and only for a `connect`ed socket (an unconnected one is never told);
+/// `ConnectionReset` (WSAECONNRESET) on Windows, even for an unconnected socket. It is news about
+/// the past, not a broken socket: the program goes on.
+pub fn is_port_unreachable(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
+    )
+}
+// ANCHOR_END: port_unreachable
 
 #[cfg(test)]
 mod tests {

@@ -10,11 +10,11 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use common::cli::{EncodingArg, TraceArg};
-use common::net::bind_error;
+use common::net::{bind_error, is_port_unreachable};
 use common::{Addr, Console};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use crate::datagram::{self, allow_largest_datagrams, is_port_unreachable, recv_datagram};
+use crate::datagram::{self, allow_largest_datagrams, recv_datagram};
 
 /// `udp-bind server`: where to bind and how to reply.
 #[derive(Args, Clone, Debug)]

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Args;
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
-use common::net::{bind_error, is_timeout};
+use common::net::{bind_error, close_gently, is_timeout};
 use common::stalled::{self, WriteTimeoutArg};
 use common::text::printable;
 use common::{Addr, Console, Encoding};
@@ -496,19 +496,13 @@ fn send_list(
     Ok(())
 }
 
-/// Sends `ERR <reason>` and closes gently: stop sending, then let the client read the line and
-/// close first. Closing while the client's request is still unread would make the kernel
-/// answer with a reset (RST), and the client might lose the `ERR` line with it.
+/// Sends `ERR <reason>` and closes gently (`close_gently`: stop sending, then let the client read
+/// the line and close first). Closing while the client's request is still unread would make the
+/// kernel answer with a reset (RST), and the client might lose the `ERR` line with it.
 fn refuse(mut stream: TcpStream, refusal: &Refusal, console: Console) -> io::Result<()> {
     stream.write_all(format!("ERR {refusal}\n").as_bytes())?;
     console.trace(format_args!("sendall(ERR {refusal})"));
-    stream.shutdown(Shutdown::Write)?;
-    stream.set_read_timeout(Some(LINGER))?;
-    let deadline = Instant::now() + LINGER;
-    let mut rest = [0u8; 4096];
-    // Read and forget until the client closes, for at most LINGER.
-    while Instant::now() < deadline && matches!(stream.read(&mut rest), Ok(n) if n > 0) {}
-    Ok(())
+    close_gently(stream, LINGER)
 }
 
 /// A request line as the log shows it: decoded, control characters escaped, cut short if long.

@@ -7,7 +7,7 @@
 //! starts a new thread for every connection, after accept(), while the client waits.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread;
@@ -18,7 +18,7 @@ use clap::{Args, ValueEnum};
 use common::busy::{self, BUSY};
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
-use common::net::{bind_error, is_timeout};
+use common::net::{bind_error, close_gently, is_timeout};
 use common::stalled::{self, WriteTimeoutArg};
 use common::{Addr, Console, Encoding};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -460,7 +460,9 @@ impl Server {
                 replies.clear();
             }
             if refused {
-                close_gently(stream)?;
+                // The server closes first here, so its side of this connection is the one that
+                // waits in TIME_WAIT.
+                close_gently(stream, LINGER)?;
                 return Ok(Ending::Refused);
             }
             // A request begun and not finished starts its clock; none pending, the idle one.
@@ -505,26 +507,3 @@ impl Server {
         }
     }
 }
-
-// ANCHOR: close_gently
-/// Closes a connection whose client may still be sending: first our sending half (the FIN
-/// goes after the error line), then read and discard what still comes, for a short while.
-/// Closing a socket that has unread data makes the kernel send RST instead of FIN, and an RST
-/// may destroy the error line before the client has read it. The server closes first here, so
-/// the server's side of this connection is the one that waits in TIME_WAIT.
-fn close_gently(mut stream: TcpStream) -> io::Result<()> {
-    stream.shutdown(Shutdown::Write)?;
-    let deadline = Instant::now() + LINGER;
-    let mut discard = [0u8; 16 * 1024];
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
-        match stream.read(&mut discard) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(error) if is_timeout(&error) => break,
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(())
-}
-// ANCHOR_END: close_gently

@@ -58,6 +58,22 @@ pub struct Options {
     pub trace: TraceArg,
 }
 
+impl Options {
+    /// `file-downloader server --listen ADDR`, every other option at its default (so the root
+    /// is the current directory): for the demo.
+    pub fn new(listen: Addr) -> Options {
+        Options {
+            listen,
+            root: PathBuf::from("."),
+            request_timeout: Duration::from_secs(5),
+            max_clients: 32,
+            sendfile: false,
+            write_timeout: WriteTimeoutArg::default(),
+            trace: TraceArg { trace: false },
+        }
+    }
+}
+
 /// `file-downloader server`: check the root, listen, serve until stopped.
 pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
     let root = Root::open(&options.root)?;
@@ -523,5 +539,23 @@ fn quoted(name: &str) -> String {
     match name.char_indices().nth(SHOWN) {
         Some((end, _)) => format!("{:?}… ({} bytes)", &name[..end], name.len()),
         None => format!("{name:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn new_has_the_command_line_defaults() {
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            options: Options,
+        }
+        let parsed = Cli::parse_from(["server", "--listen", "127.0.0.1:0"]).options;
+        let new = Options::new(Addr::localhost(0));
+        assert_eq!(format!("{parsed:?}"), format!("{new:?}"));
     }
 }

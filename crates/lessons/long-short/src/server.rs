@@ -79,6 +79,23 @@ pub struct Options {
     pub trace: TraceArg,
 }
 
+impl Options {
+    /// `long-short server --listen ADDR`, every other option at its default: for the demo.
+    pub fn new(listen: Addr) -> Options {
+        Options {
+            listen,
+            threads: Threads::Pool,
+            workers: 8,
+            max_connections: 1024,
+            idle: Duration::from_secs(60),
+            no_reuseaddr: false,
+            verbose: false,
+            write_timeout: WriteTimeoutArg::default(),
+            trace: TraceArg { trace: false },
+        }
+    }
+}
+
 /// `long-short server`: listen, report once a second, serve until stopped.
 pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
     let addr = options.listen.resolve_one()?;
@@ -505,5 +522,23 @@ impl Server {
             }
             (requests, connections, turned_away) = (now_requests, now_connections, now_turned_away);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn new_has_the_command_line_defaults() {
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            options: Options,
+        }
+        let parsed = Cli::parse_from(["server", "--listen", "127.0.0.1:0"]).options;
+        let new = Options::new(Addr::localhost(0));
+        assert_eq!(format!("{parsed:?}"), format!("{new:?}"));
     }
 }

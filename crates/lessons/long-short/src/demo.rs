@@ -12,7 +12,8 @@ use clap::Args;
 use common::cli::TraceArg;
 use common::{Addr, Console};
 
-use crate::client::{self, Measurement, Mode};
+use crate::client::{self, Mode};
+use crate::measurement::Measurement;
 use crate::server::{self, Server, Threads};
 use crate::time_wait;
 

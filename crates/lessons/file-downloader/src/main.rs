@@ -31,6 +31,7 @@
 
 mod client;
 mod demo;
+mod download;
 mod paths;
 mod protocol;
 mod server;

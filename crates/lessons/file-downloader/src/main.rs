@@ -34,6 +34,7 @@ mod demo;
 mod download;
 mod paths;
 mod protocol;
+mod send;
 mod server;
 
 use std::process::ExitCode;

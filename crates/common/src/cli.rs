@@ -32,6 +32,15 @@ pub fn usage_error(message: impl Display) -> ! {
     .exit()
 }
 
+/// Checks `--reply TEXT` against `--encoding` before a server starts: a fixed reply the encoding
+/// cannot carry is a usage error. Returns the message for [`usage_error`].
+pub fn check_reply(reply: Option<&str>, encoding: Encoding) -> Result<(), String> {
+    match reply.map(|text| encoding.encode(text)) {
+        Some(Err(error)) => Err(format!("invalid value for --reply: {error}")),
+        _ => Ok(()),
+    }
+}
+
 /// The lines a client sends: the `--message` options if any were given, otherwise stdin's lines
 /// (with a `> ` prompt when stdin is a terminal). Line endings, `\n` or `\r\n`, are removed.
 pub fn input_lines(

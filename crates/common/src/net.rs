@@ -1,8 +1,10 @@
-//! Turning the operating system's socket errors into sentences that say what to do next.
-//! The calls that fail stay in the lessons; only the wording lives here.
+//! Turning the operating system's socket errors into sentences that say what to do next, and
+//! telling what an error means. The calls that fail stay in the lessons; only the wording, and
+//! the care several lessons need but none teaches (closing without losing a last line), live here.
 
-use std::io;
-use std::net::SocketAddr;
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
 
 /// Explains a failed `bind()`: the most common wall students hit first.
 pub fn bind_error(addr: SocketAddr, error: io::Error) -> io::Error {
@@ -45,6 +47,43 @@ pub fn is_timeout(error: &io::Error) -> bool {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
 }
+
+// ANCHOR: port_unreachable
+/// Whether a failed `recvfrom` reports an ICMP "port unreachable" that came back for an earlier
+/// `sendto`: nothing was bound to the port we sent to. UDP has no connection to break, so the
+/// error surfaces on whatever call comes next: `ConnectionRefused` (ECONNREFUSED) on Linux and
+/// macOS, and only for a `connect`ed socket (an unconnected one is never told);
+/// `ConnectionReset` (WSAECONNRESET) on Windows, even for an unconnected socket. It is news about
+/// the past, not a broken socket: the program goes on.
+pub fn is_port_unreachable(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
+    )
+}
+// ANCHOR_END: port_unreachable
+
+// ANCHOR: close_gently
+/// Closes a connection whose peer may still be sending, without losing what we sent last (an
+/// error line, say): first our sending half, so that our FIN goes after it, then read and
+/// discard whatever still comes, until the peer closes too or `linger` has passed. Closing a
+/// socket that has unread data makes the kernel send RST instead of FIN, and an RST may destroy
+/// our last line before the peer has read it. A failed read ends the wait: the peer is gone.
+pub fn close_gently(stream: TcpStream, linger: Duration) -> io::Result<()> {
+    stream.shutdown(Shutdown::Write)?;
+    let deadline = Instant::now() + linger;
+    let mut discard = [0u8; 16 * 1024];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        // A zero timeout would mean "wait for ever".
+        stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+        match (&stream).read(&mut discard) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: close_gently
 
 #[cfg(test)]
 mod tests {

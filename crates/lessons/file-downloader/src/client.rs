@@ -1,9 +1,8 @@
-//! The download client, in steps: ① decide where to save, ② connect, ③ send `GET name`,
-//! ④ read the `OK <length>` header, ⑤ receive exactly `length` bytes into a temporary file,
-//! ⑥ check that the server closed, ⑦ rename the temporary file to its final name.
+//! The client's command line, and the steps a download and `--list` share: ② connect,
+//! ③ send one request line, ④ read the header line. The download's own steps, from ① decide
+//! where to save to ⑦ rename the finished file, are in `download.rs`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -15,9 +14,9 @@ use common::framing::Pending;
 use common::net::{connect_error, is_timeout};
 use common::text::printable;
 use common::{Addr, Console};
-use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::protocol::{Header, MAX_HEADER, MAX_LISTING, RECEIVE_CHUNK, Request};
+use crate::download::download;
+use crate::protocol::{Header, MAX_HEADER, MAX_LISTING, Request};
 
 /// `file-downloader client`: what to download, from where, to where.
 #[derive(Args, Clone, Debug)]
@@ -79,179 +78,8 @@ pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
     }
 }
 
-// ANCHOR: destination
-/// Step ①: the final path and the temporary file beside it. Beside it, not in /tmp: a rename
-/// is atomic only within one file system, and it is what makes the file appear complete or
-/// not at all.
-fn destination(name: &str, output: Option<&Path>) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let last = name.rsplit('/').next().unwrap_or(name);
-    let from_name = || {
-        if matches!(last, "" | "." | "..") {
-            bail!("cannot tell a file name from {name:?}: add --output PATH");
-        }
-        Ok(PathBuf::from(last))
-    };
-    let path = match output {
-        Some(dir) if dir.is_dir() => dir.join(from_name()?),
-        Some(path) => path.to_path_buf(),
-        None => from_name()?,
-    };
-    let Some(file_name) = path.file_name() else {
-        bail!("cannot save to {}: not a file name", path.display());
-    };
-    // Check the folder now: after the server's `OK` would be a poor time to find it missing.
-    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty())
-        && !folder.is_dir()
-    {
-        bail!(
-            "cannot save to {}: no folder {}",
-            path.display(),
-            folder.display()
-        );
-    }
-    let mut part_name = file_name.to_os_string();
-    part_name.push(".part");
-    let part = path.with_file_name(part_name);
-    Ok((path, part))
-}
-// ANCHOR_END: destination
-
-// ANCHOR: download
-/// A whole download: steps ① to ⑦.
-fn download(options: &Options, name: &str, console: Console) -> anyhow::Result<()> {
-    // ① Where to save, and whether we may.
-    let (path, part) = destination(name, options.output.as_deref())?;
-    if path.exists() && !options.force {
-        bail!(
-            "{} already exists: add --force to replace it",
-            path.display()
-        );
-    }
-    let offset = match fs::metadata(&part) {
-        Ok(partial) if options.resume => partial.len(),
-        Ok(partial) => {
-            console.say(format_args!(
-                "found {} ({} bytes) from an earlier try: starting again (use --resume to continue it)",
-                part.display(),
-                partial.len()
-            ));
-            0
-        }
-        Err(_) => 0,
-    };
-
-    // ② ③ Connect and ask.
-    let started = Instant::now();
-    let mut stream = connect(options, console)?;
-    let request = Request::Get {
-        name: name.to_owned(),
-        offset,
-    };
-    send_request(&mut stream, &request, console)?;
-
-    // ④ The header says how many bytes will follow, or why none will.
-    let (header, early_body) = read_header(&mut stream, options.timeout, console)?;
-    let length = match header {
-        // The bytes start where we asked: appending them to the part we have is right.
-        Header::Ok {
-            length,
-            offset: start,
-        } if start == offset => length,
-        // A server that ignored the offset (or answered another one): appending its bytes
-        // would make a wrong file that looks right. The part file is left as it was.
-        Header::Ok { offset: start, .. } if offset > 0 => bail!(
-            "the server did not resume {name:?} at byte {offset}: its answer starts at byte {start}; {} is left as it was (to start again, delete it)",
-            part.display()
-        ),
-        Header::Ok { offset: start, .. } => bail!(
-            "the server answered with the bytes of {name:?} from byte {start}, but we asked for the whole file"
-        ),
-        // The reason is the server's text: shown escaped, like everything a peer sends.
-        Header::Err(reason) if offset > 0 => bail!(
-            "the server refused to resume {name:?} at byte {offset}: {}; to start again, delete {}",
-            printable(&reason),
-            part.display()
-        ),
-        Header::Err(reason) => bail!("the server refused {name:?}: {}", printable(&reason)),
-    };
-    if offset > 0 {
-        console.say(format_args!(
-            "resuming {name} at byte {offset}: {length} bytes to go"
-        ));
-    }
-
-    // ANCHOR_END: download
-    // ANCHOR: receive
-    // ⑤ Receive into the temporary file. Only now does a file appear on disk: an `ERR` above
-    // leaves nothing behind.
-    let mut file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(offset > 0)
-        .truncate(offset == 0)
-        .open(&part)
-        .with_context(|| format!("creating {}", part.display()))?;
-    let progress = progress_bar(offset + length, offset, options.no_progress);
-    let received = receive_body(
-        &mut stream,
-        &mut file,
-        &early_body,
-        length,
-        &progress,
-        options.timeout,
-    );
-    progress.finish_and_clear();
-    if let Err(Cut { received, error }) = received {
-        // Nothing under the final name; say what happened and how much arrived.
-        bail!(
-            "{error:#} after {} of {} bytes of {name}; they are kept in {}: run the same command with --resume to continue",
-            offset + received,
-            offset + length,
-            part.display()
-        );
-    }
-    console.trace(format_args!("received the body: {length} bytes"));
-    // ANCHOR_END: receive
-
-    // ANCHOR: save
-    // ⑥ After the body the server closes: one more read must return 0. More bytes would mean
-    // the header lied, and the file could not be trusted.
-    let mut probe = [0u8; 1];
-    let extra = early_body.len() as u64 > length
-        || read_some(
-            &mut stream,
-            &mut probe,
-            options.timeout,
-            "the end of the answer",
-        )? != 0;
-    if extra {
-        bail!(
-            "the server sent more than the {length} bytes it announced; {} is not trustworthy",
-            part.display()
-        );
-    }
-    // Make sure the bytes are on the disk, not only in the operating system's cache, before the
-    // rename says "complete": after a power cut the renamed file must not be half empty.
-    file.sync_all()
-        .with_context(|| format!("writing {}", part.display()))?;
-    drop(file);
-
-    // ⑦ All `length` bytes are on disk: now, and only now, the file gets its real name.
-    // (rename replaces an existing file, which --force allowed.)
-    fs::rename(&part, &path)
-        .with_context(|| format!("renaming {} to {}", part.display(), path.display()))?;
-    let seconds = started.elapsed().as_secs_f64();
-    console.say(format_args!(
-        "downloaded {name}: {length} bytes in {seconds:.2} s ({:.1} MB/s) -> {}",
-        length as f64 / seconds.max(1e-9) / 1e6,
-        path.display()
-    ));
-    Ok(())
-}
-// ANCHOR_END: save
-
 /// Step ②: `TcpStream::connect_timeout`, trying each address a host name stands for.
-fn connect(options: &Options, console: Console) -> anyhow::Result<TcpStream> {
+pub fn connect(options: &Options, console: Console) -> anyhow::Result<TcpStream> {
     let candidates = options.connect.resolve()?;
     let mut last_error = None;
     for addr in candidates {
@@ -273,7 +101,11 @@ fn connect(options: &Options, console: Console) -> anyhow::Result<TcpStream> {
 }
 
 /// Step ③: one request line.
-fn send_request(stream: &mut TcpStream, request: &Request, console: Console) -> anyhow::Result<()> {
+pub fn send_request(
+    stream: &mut TcpStream,
+    request: &Request,
+    console: Console,
+) -> anyhow::Result<()> {
     let line = request.line();
     // Said first, so that it comes before the server's "received from" in the demo.
     console.say(format_args!("sent: {}", line.trim_end()));
@@ -288,7 +120,7 @@ fn send_request(stream: &mut TcpStream, request: &Request, console: Console) -> 
 /// Step ④: read up to the first `\n`. The same read may bring the first bytes of the body
 /// along: they are returned too, not lost. The whole line must come within `timeout`, not each
 /// read: a server that drips a byte a second would otherwise hold us for as long as it likes.
-fn read_header(
+pub fn read_header(
     stream: &mut TcpStream,
     timeout: Duration,
     console: Console,
@@ -346,59 +178,8 @@ fn read_header(
 }
 // ANCHOR_END: read_header
 
-// ANCHOR: receive_body
-/// Step ⑤: write exactly `length` bytes to `file`: the ones that came with the header, then
-/// whatever each read brings, through one 1 MiB buffer.
-fn receive_body(
-    stream: &mut TcpStream,
-    file: &mut File,
-    early_body: &[u8],
-    length: u64,
-    progress: &ProgressBar,
-    timeout: Duration,
-) -> Result<(), Cut> {
-    let mut received = 0u64;
-    let cut = |received, error| Cut { received, error };
-    // Bytes that came with the header (never more than announced).
-    let early = &early_body[..early_body
-        .len()
-        .min(usize::try_from(length).unwrap_or(usize::MAX))];
-    file.write_all(early).map_err(|e| cut(0, e.into()))?;
-    received += early.len() as u64;
-    progress.inc(received);
-
-    let mut buffer = vec![0u8; RECEIVE_CHUNK];
-    while received < length {
-        // Never ask for more than what is left: bytes after the body are not part of the file.
-        let wanted = usize::try_from(length - received)
-            .map_or(RECEIVE_CHUNK, |left| left.min(RECEIVE_CHUNK));
-        let count = read_some(stream, &mut buffer[..wanted], timeout, "the file")
-            .map_err(|error| cut(received, error))?;
-        // recv returned 0: the server closed early. Seed 001 would save what it has and call it
-        // the file; without a length nobody could even tell.
-        if count == 0 {
-            return Err(cut(
-                received,
-                anyhow::anyhow!("the server closed the connection"),
-            ));
-        }
-        file.write_all(&buffer[..count])
-            .map_err(|error| cut(received, anyhow::anyhow!("cannot write the file: {error}")))?;
-        received += count as u64;
-        progress.inc(count as u64);
-    }
-    Ok(())
-}
-
-/// A body that stopped short: how much of it arrived, and why the rest did not.
-struct Cut {
-    received: u64,
-    error: anyhow::Error,
-}
-// ANCHOR_END: receive_body
-
 /// One `read` with a clear message when it waited for `timeout` in vain.
-fn read_some(
+pub fn read_some(
     stream: &mut TcpStream,
     buffer: &mut [u8],
     timeout: Duration,
@@ -412,21 +193,6 @@ fn read_some(
         ),
         Err(error) => Err(error).with_context(|| format!("receiving {what}")),
     }
-}
-
-/// A progress bar with bytes, rate and time left, on stderr, only when stderr is a terminal:
-/// in a pipe or a log file it would be noise.
-fn progress_bar(total: u64, done: u64, never: bool) -> ProgressBar {
-    if never || !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total).with_position(done);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// `--list`: `LIST`, then the `<size>\t<name>` lines, shown as a table.

@@ -13,9 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use common::Console;
 use common::cli::TraceArg;
-use common::stalled::WriteTimeoutArg;
+use common::{Addr, Console};
 
 use crate::{client, paths, server};
 
@@ -47,13 +46,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let server_console = Console::new(trace.trace).with_prefix("[server] ");
     let client_console = Console::new(trace.trace).with_prefix("[client] ");
     let server_options = server::Options {
-        listen: common::Addr::localhost(0),
         root: shared.clone(),
-        request_timeout: std::time::Duration::from_secs(5),
-        max_clients: 32,
-        sendfile: false,
-        write_timeout: WriteTimeoutArg::default(),
         trace,
+        ..server::Options::new(Addr::localhost(0))
     };
     // Listen before the client starts, so that its connection cannot come too early.
     let root = paths::Root::open(&shared)?;

@@ -31,8 +31,10 @@
 
 mod client;
 mod demo;
+mod download;
 mod paths;
 mod protocol;
+mod send;
 mod server;
 
 use std::process::ExitCode;

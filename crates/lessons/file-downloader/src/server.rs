@@ -1,10 +1,11 @@
 //! The file server, in steps: ① bind and listen, ② accept and hand the client to its own thread,
 //! ③ read one request line (at most 4 KiB, within a few seconds), ④ find the file inside the
-//! root, ⑤ send `OK <length>` and the bytes, 64 KiB at a time, or `ERR <reason>`, ⑥ close.
+//! root, ⑤ send `OK <length>` and the bytes, 64 KiB at a time (in `send.rs`), or
+//! `ERR <reason>`, ⑥ close.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,13 +16,13 @@ use anyhow::Context;
 use clap::Args;
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
-use common::net::{bind_error, is_timeout};
-use common::stalled::{self, WriteTimeoutArg};
-use common::text::printable;
+use common::net::{bind_error, close_gently, is_timeout};
+use common::stalled::WriteTimeoutArg;
 use common::{Addr, Console, Encoding};
 
 use crate::paths::Root;
-use crate::protocol::{Header, MAX_REQUEST, Refusal, Request, SEND_CHUNK};
+use crate::protocol::{MAX_REQUEST, Refusal, Request};
+use crate::send::{Body, send_file, send_list};
 
 /// After an `ERR`, how long we wait for the client to close before we do.
 const LINGER: Duration = Duration::from_secs(1);
@@ -56,6 +57,22 @@ pub struct Options {
 
     #[command(flatten)]
     pub trace: TraceArg,
+}
+
+impl Options {
+    /// `file-downloader server --listen ADDR`, every other option at its default (so the root
+    /// is the current directory): for the demo.
+    pub fn new(listen: Addr) -> Options {
+        Options {
+            listen,
+            root: PathBuf::from("."),
+            request_timeout: Duration::from_secs(5),
+            max_clients: 32,
+            sendfile: false,
+            write_timeout: WriteTimeoutArg::default(),
+            trace: TraceArg { trace: false },
+        }
+    }
 }
 
 /// `file-downloader server`: check the root, listen, serve until stopped.
@@ -310,205 +327,13 @@ fn open(root: &Root, name: &str, offset: u64) -> Result<(File, u64), Refusal> {
     Ok((file, size - offset))
 }
 
-/// What `GET` sends: `length` bytes of `file` (already at `offset`).
-struct Body<'a> {
-    name: &'a str,
-    file: File,
-    offset: u64,
-    length: u64,
-}
-
-/// How sending a body ended.
-enum Sent {
-    /// Every byte the header promised.
-    All,
-    /// The file ended early (it shrank after we measured it): this many bytes went out.
-    Shrank(u64),
-    /// The client went away, or stopped reading for --write-timeout, after this many bytes.
-    Left(u64, io::Error),
-}
-
-// ANCHOR: send_file
-/// Step ⑤: the header, then the body, through a 64 KiB buffer or, with `--sendfile`, straight
-/// from the file to the socket. Memory use does not grow with the file either way: a 4 GiB
-/// file costs what a 4 KiB one does. (Seed 001's server reads the whole file into memory first.)
-fn send_file(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    body: Body,
-    sendfile: bool,
-    console: Console,
-) -> io::Result<()> {
-    let Body {
-        name,
-        mut file,
-        offset,
-        length,
-    } = body;
-    // The client chose the name: the log shows it escaped, like everything a peer sends.
-    let name = printable(name);
-    // The header is the framing: the client knows exactly how many bytes make the whole file.
-    // For a resumed download it also says where the bytes start: `OK <length> <offset>`.
-    let header = Header::ok_line(length, offset);
-    stream.write_all(header.as_bytes())?;
-    console.trace(format_args!(
-        "sendall({} bytes) -> {}",
-        header.len(),
-        header.trim_end()
-    ));
-
-    let sent = match sendfile {
-        true => zero_copy::send(&mut stream, &mut file, length, console),
-        false => copy_body(&mut stream, &mut file, length, console),
-    };
-    match sent {
-        Sent::All if offset == 0 => {
-            console.say(format_args!("sent {name} ({length} bytes) to {peer}"));
-        }
-        Sent::All => console.say(format_args!(
-            "sent {name} ({length} bytes from byte {offset}) to {peer}"
-        )),
-        // The client will see a short body, and keep what it got for --resume.
-        Sent::Shrank(sent) => console.say(format_args!(
-            "{name} shrank while being sent: sent {sent} of {length} bytes to {peer}"
-        )),
-        // Log it, go on.
-        Sent::Left(sent, error) => {
-            let error = stalled::explain(&stream, error);
-            console.say(format_args!(
-                "{peer} left after {sent} of {length} bytes of {name}: {error}"
-            ));
-        }
-    }
-    Ok(())
-}
-// ANCHOR_END: send_file
-
-// ANCHOR: copy_body
-/// The body through one fixed 64 KiB buffer: read from the file (a copy from the page cache
-/// into our buffer), send to the socket (a copy from our buffer into the socket's).
-fn copy_body(stream: &mut TcpStream, file: &mut File, length: u64, console: Console) -> Sent {
-    // take(length): even if the file grows meanwhile, we send what the header promised.
-    let mut body = file.take(length);
-    let mut buffer = vec![0u8; SEND_CHUNK];
-    let mut sent = 0u64;
-    let mut sends = 0u64;
-    while sent < length {
-        let read = match body.read(&mut buffer) {
-            Ok(0) => return Sent::Shrank(sent),
-            Ok(read) => read,
-            Err(error) => return Sent::Left(sent, error),
-        };
-        if let Err(error) = stream.write_all(&buffer[..read]) {
-            return Sent::Left(sent, error);
-        }
-        sent += read as u64;
-        sends += 1;
-    }
-    console.trace(format_args!(
-        "sent the body: {sends} × (read, sendall) of up to {SEND_CHUNK} bytes"
-    ));
-    Sent::All
-}
-// ANCHOR_END: copy_body
-
-// ANCHOR: zero_copy
-/// `--sendfile`: the kernel moves the bytes from the file's pages in the page cache to the
-/// socket itself, with no trip through our memory and one system call for many megabytes.
-#[cfg(target_os = "linux")]
-mod zero_copy {
-    use super::{Console, File, Sent, TcpStream, copy_body};
-
-    /// What one sendfile call may move; it returns sooner when the socket buffer is full
-    /// for --write-timeout, or when the file ends.
-    const MOST: u64 = 1 << 30;
-
-    pub fn send(stream: &mut TcpStream, file: &mut File, length: u64, console: Console) -> Sent {
-        let mut sent = 0u64;
-        let mut calls = 0u64;
-        while sent < length {
-            let wanted = (length - sent).min(MOST) as usize;
-            // None: from the file's own position (the offset `open` seeked to), moved on by
-            // what was sent.
-            match rustix::fs::sendfile(&*stream, &*file, None, wanted) {
-                Ok(0) => return Sent::Shrank(sent),
-                Ok(count) => {
-                    sent += count as u64;
-                    calls += 1;
-                }
-                // Not for this file or socket (a file system without the support, say): the
-                // copy loop does the rest, from where sendfile stopped.
-                Err(refused) if sent == 0 && refusal(refused) => {
-                    console.trace(format_args!(
-                        "sendfile() -> {refused}: copying through a 64 KiB buffer instead"
-                    ));
-                    return copy_body(stream, file, length, console);
-                }
-                Err(error) => return Sent::Left(sent, error.into()),
-            }
-        }
-        console.trace(format_args!(
-            "sent the body: {calls} × sendfile(), nothing copied through our memory"
-        ));
-        Sent::All
-    }
-
-    /// The errors that mean "sendfile cannot do this", not "the client went away".
-    fn refusal(error: rustix::io::Errno) -> bool {
-        use rustix::io::Errno;
-        [
-            Errno::INVAL,
-            Errno::NOSYS,
-            Errno::OPNOTSUPP,
-            Errno::OVERFLOW,
-        ]
-        .contains(&error)
-    }
-}
-
-/// Elsewhere, no sendfile(2) with these semantics in std or rustix: the copy loop.
-#[cfg(not(target_os = "linux"))]
-mod zero_copy {
-    use super::{Console, File, Sent, TcpStream, copy_body};
-
-    pub fn send(stream: &mut TcpStream, file: &mut File, length: u64, console: Console) -> Sent {
-        console.trace("sendfile() is Linux only: copying through a 64 KiB buffer instead");
-        copy_body(stream, file, length, console)
-    }
-}
-// ANCHOR_END: zero_copy
-
-/// `LIST`: one `<size>\t<name>\n` line per file, framed like a file: `OK <length>` first.
-fn send_list(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    root: &Root,
-    console: Console,
-) -> io::Result<()> {
-    let files = root.list();
-    let listing: String = files
-        .iter()
-        .map(|(size, name)| format!("{size}\t{name}\n"))
-        .collect();
-    stream.write_all(Header::ok_line(listing.len() as u64, 0).as_bytes())?;
-    stream.write_all(listing.as_bytes())?;
-    console.say(format_args!("listed {} files for {peer}", files.len()));
-    Ok(())
-}
-
-/// Sends `ERR <reason>` and closes gently: stop sending, then let the client read the line and
-/// close first. Closing while the client's request is still unread would make the kernel
-/// answer with a reset (RST), and the client might lose the `ERR` line with it.
+/// Sends `ERR <reason>` and closes gently (`close_gently`: stop sending, then let the client read
+/// the line and close first). Closing while the client's request is still unread would make the
+/// kernel answer with a reset (RST), and the client might lose the `ERR` line with it.
 fn refuse(mut stream: TcpStream, refusal: &Refusal, console: Console) -> io::Result<()> {
     stream.write_all(format!("ERR {refusal}\n").as_bytes())?;
     console.trace(format_args!("sendall(ERR {refusal})"));
-    stream.shutdown(Shutdown::Write)?;
-    stream.set_read_timeout(Some(LINGER))?;
-    let deadline = Instant::now() + LINGER;
-    let mut rest = [0u8; 4096];
-    // Read and forget until the client closes, for at most LINGER.
-    while Instant::now() < deadline && matches!(stream.read(&mut rest), Ok(n) if n > 0) {}
-    Ok(())
+    close_gently(stream, LINGER)
 }
 
 /// A request line as the log shows it: decoded, control characters escaped, cut short if long.
@@ -529,5 +354,23 @@ fn quoted(name: &str) -> String {
     match name.char_indices().nth(SHOWN) {
         Some((end, _)) => format!("{:?}… ({} bytes)", &name[..end], name.len()),
         None => format!("{name:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn new_has_the_command_line_defaults() {
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            options: Options,
+        }
+        let parsed = Cli::parse_from(["server", "--listen", "127.0.0.1:0"]).options;
+        let new = Options::new(Addr::localhost(0));
+        assert_eq!(format!("{parsed:?}"), format!("{new:?}"));
     }
 }

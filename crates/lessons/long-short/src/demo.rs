@@ -10,10 +10,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use common::cli::TraceArg;
-use common::stalled::WriteTimeoutArg;
 use common::{Addr, Console};
 
-use crate::client::{self, Measurement, Mode};
+use crate::client::{self, Mode};
+use crate::measurement::Measurement;
 use crate::server::{self, Server, Threads};
 use crate::time_wait;
 
@@ -50,15 +50,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     )?;
     let addr = listener.local_addr()?;
     let server_options = server::Options {
-        listen: Addr::from_socket_addr(addr),
         threads: options.threads,
-        workers: 8,
-        max_connections: 1024,
-        idle: Duration::from_secs(60),
-        no_reuseaddr: false,
-        verbose: false,
-        write_timeout: WriteTimeoutArg::default(),
         trace,
+        ..server::Options::new(Addr::from_socket_addr(addr))
     };
     let server = Arc::new(Server::new(listener, server_options, server_console));
     let serving = Arc::clone(&server);

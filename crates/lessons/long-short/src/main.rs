@@ -32,8 +32,11 @@
 //! Ctrl-C.
 
 mod client;
+mod connection;
 mod demo;
+mod measurement;
 mod server;
+mod stats;
 mod time_wait;
 
 use std::process::ExitCode;

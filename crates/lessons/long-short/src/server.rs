@@ -1,34 +1,28 @@
-//! The echo server both kinds of client talk to. Seed 001 §5.8 tells both patterns from the
-//! client's side; the server does not need to know which one a client uses: it answers every
-//! request line on a connection, one or many, until the client closes.
+//! The echo server both kinds of client talk to, and where its threads come from. Each
+//! connection is served by `serve_connection` (in `connection.rs`), on a thread of its own.
 //!
 //! Where the threads come from matters as much as the network. `--threads pool` (the default)
 //! starts its workers before any client comes, each waiting in accept(); `--threads spawn`
 //! starts a new thread for every connection, after accept(), while the client waits.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use common::busy::{self, BUSY};
 use common::cli::{TraceArg, parse_seconds};
-use common::framing::Pending;
-use common::net::{bind_error, is_timeout};
-use common::stalled::{self, WriteTimeoutArg};
-use common::{Addr, Console, Encoding};
+use common::net::bind_error;
+use common::stalled::WriteTimeoutArg;
+use common::{Addr, Console};
 use socket2::{Domain, Protocol, Socket, Type};
 
-/// The longest request line, newline included. A longer one gets an error line and the
-/// connection is closed: a client must not make the server buffer without limit.
-pub const MAX_REQUEST: usize = 64 * 1024;
-
-/// After refusing a request, how long we read and discard what the client still sends.
-const LINGER: Duration = Duration::from_secs(2);
+use crate::connection::{Ending, MAX_REQUEST, serve_connection};
+use crate::stats::Stats;
 
 /// Where a connection's thread comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -79,15 +73,33 @@ pub struct Options {
     pub trace: TraceArg,
 }
 
+impl Options {
+    /// `long-short server --listen ADDR`, every other option at its default: for the demo.
+    pub fn new(listen: Addr) -> Options {
+        Options {
+            listen,
+            threads: Threads::Pool,
+            workers: 8,
+            max_connections: 1024,
+            idle: Duration::from_secs(60),
+            no_reuseaddr: false,
+            verbose: false,
+            write_timeout: WriteTimeoutArg::default(),
+            trace: TraceArg { trace: false },
+        }
+    }
+}
+
 /// `long-short server`: listen, report once a second, serve until stopped.
 pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
     let addr = options.listen.resolve_one()?;
     let listener = listen(addr, !options.no_reuseaddr, console)?;
     let server = Arc::new(Server::new(listener, options.clone(), console));
     let reporter = Arc::clone(&server);
+    let max_connections = options.max_connections;
     thread::Builder::new()
         .name("report".into())
-        .spawn(move || reporter.report_every_second())
+        .spawn(move || reporter.stats.report_every_second(max_connections, console))
         .context("starting the reporting thread")?;
     server.serve()
 }
@@ -141,33 +153,6 @@ pub struct Server {
     pub stats: Stats,
     /// Pool workers waiting in accept() now (or on their way back to it).
     idle_workers: AtomicUsize,
-}
-
-/// Counters the connection threads update and the report reads.
-#[derive(Debug, Default)]
-pub struct Stats {
-    /// Connections accepted.
-    pub connections: AtomicU64,
-    /// Request lines received (each one answered right after).
-    pub requests: AtomicU64,
-    /// Connections open now.
-    pub open: AtomicU64,
-    /// Connections turned away because `--max-connections` were open.
-    pub turned_away: AtomicU64,
-}
-
-/// How a connection ended without an error.
-enum Ending {
-    /// The client closed it, after this many requests.
-    ClosedByClient(u64),
-    /// The client sent nothing for `--idle` seconds; `midway`: after part of a request, with
-    /// no newline yet (the tutorials' clients send none).
-    Idle { midway: bool },
-    /// The client sent part of a request and kept adding to it, but no newline came within
-    /// `--idle` seconds of its first byte.
-    Slow,
-    /// The client sent a line over [`MAX_REQUEST`] bytes.
-    Refused,
 }
 
 impl Server {
@@ -331,7 +316,7 @@ impl Server {
         if self.options.verbose {
             self.console.say(format_args!("connection from {peer}"));
         }
-        match self.serve_connection(stream, peer) {
+        match serve_connection(stream, peer, &self.options, &self.stats, self.console) {
             Ok(Ending::ClosedByClient(requests)) if self.options.verbose => self.console.say(
                 format_args!("{peer} closed the connection after {requests} request(s)"),
             ),
@@ -360,171 +345,22 @@ impl Server {
             .trace(format_args!("close() the socket of {peer}"));
         self.stats.open.fetch_sub(1, Ordering::SeqCst);
     }
-
-    // ANCHOR: serve_connection
-    /// Seed 001 §5.8 from the server's side: answer each request line with its echo, for as
-    /// long as the client keeps the connection open, for one request (short) or many (long).
-    fn serve_connection(&self, mut stream: TcpStream, peer: SocketAddr) -> io::Result<Ending> {
-        // A long connection may rest between requests, but not forever: a client gone silent
-        // would hold a thread and a socket.
-        stream.set_read_timeout(Some(self.options.idle))?;
-        // A client that never reads its replies must not block us forever in write_all:
-        // every write below has a deadline (--write-timeout).
-        // Each reply leaves in one write and the client waits for it: Nagle's algorithm, which
-        // holds small segments back to merge them, could only add delay.
-        stream.set_nodelay(true)?;
-
-        let mut pending = Pending::default();
-        let mut chunk = [0u8; 16 * 1024];
-        let mut replies = Vec::new();
-        let mut requests = 0;
-        // When the request now pending began. A request has --idle seconds from its first byte
-        // to its newline: a client that adds a byte now and then, never a newline, would
-        // otherwise hold its thread for ever, never idle for long (slowloris).
-        let mut request_began: Option<Instant> = None;
-        let mut last_heard = Instant::now();
-        loop {
-            // Whether bytes came after the pending request began: a trickle, not a silence.
-            let trickling = request_began.is_some_and(|began| last_heard > began);
-            if let Some(began) = request_began {
-                let left = self.options.idle.saturating_sub(began.elapsed());
-                if left.is_zero() {
-                    return Ok(if trickling {
-                        Ending::Slow
-                    } else {
-                        Ending::Idle { midway: true }
-                    });
-                }
-                stream.set_read_timeout(Some(left))?;
-            }
-            // ⑤ recv: whatever has arrived, which is not "one request": half of one, or several
-            // that the client sent back to back. Requests are framed by newline, not by recv.
-            let received = match stream.read(&mut chunk) {
-                Ok(count) => count,
-                // Not silent, but the request's own time is up.
-                Err(error) if is_timeout(&error) && trickling => return Ok(Ending::Slow),
-                Err(error) if is_timeout(&error) => {
-                    return Ok(Ending::Idle {
-                        midway: !pending.is_empty(),
-                    });
-                }
-                Err(error) => return Err(error),
-            };
-            self.console
-                .trace(format_args!("recv({}) -> {received} bytes", chunk.len()));
-            // recv returned 0: the client closed its end, after one request or after many.
-            if received == 0 {
-                // Like `nc -N`, it may have closed only its sending half: answer a last line
-                // that has no newline.
-                if let Some(rest) = pending.take_rest() {
-                    requests += 1;
-                    self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                    stalled::deadline(&stream, self.options.write_timeout.write_timeout)
-                        .write_all(&rest)?;
-                }
-                return Ok(Ending::ClosedByClient(requests));
-            }
-            pending.push(&chunk[..received]);
-            last_heard = Instant::now();
-
-            let mut refused = false;
-            while let Some(request) = pending.take_line(MAX_REQUEST) {
-                // MAX_REQUEST bytes and still no newline: refuse, rather than buffer on.
-                if request.last() != Some(&b'\n') {
-                    replies.extend_from_slice(
-                        format!(
-                            "error: request over {MAX_REQUEST} bytes; closing the connection\n"
-                        )
-                        .as_bytes(),
-                    );
-                    refused = true;
-                    break;
-                }
-                requests += 1;
-                self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                if self.options.verbose {
-                    let text = request.strip_suffix(b"\n").unwrap_or(&request);
-                    let text = Encoding::UTF_8.display(text);
-                    self.console
-                        .say(format_args!("received from {peer}: {text}"));
-                }
-                replies.extend_from_slice(&request);
-            }
-            if !replies.is_empty() {
-                // ⑥ sendall: every answer to this recv in one write, one system call.
-                // --write-timeout is a deadline for the whole write, however the bytes trickle.
-                stalled::deadline(&stream, self.options.write_timeout.write_timeout)
-                    .write_all(&replies)?;
-                self.console
-                    .trace(format_args!("sendall({} bytes)", replies.len()));
-                replies.clear();
-            }
-            if refused {
-                close_gently(stream)?;
-                return Ok(Ending::Refused);
-            }
-            // A request begun and not finished starts its clock; none pending, the idle one.
-            match (pending.is_empty(), request_began) {
-                (false, None) => request_began = Some(Instant::now()),
-                (true, Some(_)) => {
-                    request_began = None;
-                    stream.set_read_timeout(Some(self.options.idle))?;
-                }
-                _ => {}
-            }
-        }
-    }
-    // ANCHOR_END: serve_connection
-
-    /// Once a second, if anything happened: how many requests and new connections there were.
-    fn report_every_second(&self) {
-        let (mut requests, mut connections, mut turned_away) = (0, 0, 0);
-        loop {
-            thread::sleep(Duration::from_secs(1));
-            let now_requests = self.stats.requests.load(Ordering::Relaxed);
-            let now_connections = self.stats.connections.load(Ordering::Relaxed);
-            let now_turned_away = self.stats.turned_away.load(Ordering::Relaxed);
-            if (now_requests, now_connections, now_turned_away)
-                != (requests, connections, turned_away)
-            {
-                let busy = match now_turned_away - turned_away {
-                    0 => String::new(),
-                    count => format!(
-                        ", {count} turned away (--max-connections {})",
-                        self.options.max_connections
-                    ),
-                };
-                self.console.say(format_args!(
-                    "last second: {} requests, {} new connections{busy}; {} open now",
-                    now_requests - requests,
-                    now_connections - connections,
-                    self.stats.open.load(Ordering::Relaxed)
-                ));
-            }
-            (requests, connections, turned_away) = (now_requests, now_connections, now_turned_away);
-        }
-    }
 }
 
-// ANCHOR: close_gently
-/// Closes a connection whose client may still be sending: first our sending half (the FIN
-/// goes after the error line), then read and discard what still comes, for a short while.
-/// Closing a socket that has unread data makes the kernel send RST instead of FIN, and an RST
-/// may destroy the error line before the client has read it. The server closes first here, so
-/// the server's side of this connection is the one that waits in TIME_WAIT.
-fn close_gently(mut stream: TcpStream) -> io::Result<()> {
-    stream.shutdown(Shutdown::Write)?;
-    let deadline = Instant::now() + LINGER;
-    let mut discard = [0u8; 16 * 1024];
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
-        match stream.read(&mut discard) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(error) if is_timeout(&error) => break,
-            Err(error) => return Err(error),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn new_has_the_command_line_defaults() {
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            options: Options,
         }
+        let parsed = Cli::parse_from(["server", "--listen", "127.0.0.1:0"]).options;
+        let new = Options::new(Addr::localhost(0));
+        assert_eq!(format!("{parsed:?}"), format!("{new:?}"));
     }
-    Ok(())
 }
-// ANCHOR_END: close_gently

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use clap::Args;
 use common::cli::{EncodingArg, TraceArg};
-use common::stalled::WriteTimeoutArg;
 use common::{Addr, Console, Encoding};
 
 use crate::{client, server};
@@ -30,13 +29,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         encoding: Encoding::UTF_8,
     };
     let server_options = server::Options {
-        listen: Addr::localhost(0),
         once: true,
-        upper: false,
-        reply: None,
-        encoding,
-        write_timeout: WriteTimeoutArg::default(),
         trace,
+        ..server::Options::new(Addr::localhost(0))
     };
     let client_console = Console::new(trace.trace).with_prefix("[client] ");
     let server_console = Console::new(trace.trace).with_prefix("[server] ");

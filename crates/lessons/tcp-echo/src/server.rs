@@ -49,6 +49,23 @@ pub struct Options {
     pub trace: TraceArg,
 }
 
+impl Options {
+    /// `tcp-echo server --listen ADDR`, every other option at its default: for the demo.
+    pub fn new(listen: Addr) -> Options {
+        Options {
+            listen,
+            once: false,
+            upper: false,
+            reply: None,
+            encoding: EncodingArg {
+                encoding: Encoding::UTF_8,
+            },
+            write_timeout: WriteTimeoutArg::default(),
+            trace: TraceArg { trace: false },
+        }
+    }
+}
+
 /// `tcp-echo server`: listen, then serve clients one after another.
 pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
     let addr = options.listen.resolve_one()?;
@@ -220,4 +237,22 @@ fn fixed_reply(text: &str, encoding: Encoding) -> Vec<u8> {
     let mut reply = encoding.encode(text).unwrap_or_default();
     reply.push(b'\n');
     reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn new_has_the_command_line_defaults() {
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            options: Options,
+        }
+        let parsed = Cli::parse_from(["server", "--listen", "127.0.0.1:0"]).options;
+        let new = Options::new(Addr::localhost(0));
+        assert_eq!(format!("{parsed:?}"), format!("{new:?}"));
+    }
 }

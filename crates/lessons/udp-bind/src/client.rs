@@ -7,13 +7,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use common::cli::{EncodingArg, TraceArg, input_lines, parse_seconds};
-use common::net::{bind_error, is_timeout};
+use common::net::{bind_error, is_port_unreachable, is_timeout};
 use common::{Addr, Console, Encoding};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use crate::datagram::{
-    self, allow_largest_datagrams, is_port_unreachable, max_payload, recv_datagram,
-};
+use crate::datagram::{self, allow_largest_datagrams, max_payload, recv_datagram};
 
 /// `udp-bind client`: where to send, from where, and what.
 #[derive(Args, Clone, Debug)]

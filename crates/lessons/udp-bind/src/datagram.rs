@@ -90,20 +90,6 @@ impl Received {
     }
 }
 
-// ANCHOR: port_unreachable
-/// Whether a failed `recvfrom` reports an ICMP "port unreachable" that came back for an earlier
-/// `sendto`: nothing was bound to the port we sent to. UDP has no connection to break, so the
-/// error surfaces on whatever call comes next: `ConnectionRefused` on Linux and macOS (only for
-/// a `connect`ed socket; an unconnected one is never told), `ConnectionReset` (WSAECONNRESET) on
-/// Windows, even for an unconnected socket. It is news about the past, not a broken socket.
-pub fn is_port_unreachable(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
-    )
-}
-// ANCHOR_END: port_unreachable
-
 /// Makes sure the socket may send a datagram of the largest size. macOS allows only 9,216 bytes
 /// per UDP datagram unless the send buffer is raised; Linux and Windows allow more already.
 pub fn allow_largest_datagrams(socket: SockRef<'_>) -> io::Result<()> {
@@ -130,6 +116,7 @@ pub fn parse_recv_buffer(text: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::net::is_port_unreachable;
     use std::time::Duration;
 
     fn socket() -> UdpSocket {

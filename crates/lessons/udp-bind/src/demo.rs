@@ -29,13 +29,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         encoding: Encoding::UTF_8,
     };
     let server_options = server::Options {
-        bind: Addr::localhost(0),
-        once: false,
-        upper: false,
         reply: Some("AAA".to_owned()),
-        recv_buffer: MAX_DATAGRAM,
-        encoding,
         trace,
+        ..server::Options::new(Addr::localhost(0))
     };
     let client_console = Console::new(trace.trace).with_prefix("[client] ");
     let server_console = Console::new(trace.trace).with_prefix("[server] ");

@@ -41,7 +41,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use common::Console;
-use common::cli::{finish, usage_error};
+use common::cli::{check_reply, finish, usage_error};
 
 /// Bound and unbound UDP sockets, recvfrom and sendto: the UDP lesson, step by step.
 #[derive(Parser)]
@@ -71,10 +71,8 @@ fn main() -> ExitCode {
     finish(match &cli.command {
         Command::Server(options) => {
             // Refuse a fixed reply the chosen encoding cannot carry before binding.
-            if let Some(text) = &options.reply
-                && let Err(error) = options.encoding.encoding.encode(text)
-            {
-                usage_error(format_args!("invalid value for --reply: {error}"));
+            if let Err(message) = check_reply(options.reply.as_deref(), options.encoding.encoding) {
+                usage_error(message);
             }
             server::run(options, Console::new(options.trace.trace))
         }

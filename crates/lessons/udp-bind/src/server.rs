@@ -10,11 +10,11 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use common::cli::{EncodingArg, TraceArg};
-use common::net::bind_error;
-use common::{Addr, Console};
+use common::net::{bind_error, is_port_unreachable};
+use common::{Addr, Console, Encoding};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use crate::datagram::{self, allow_largest_datagrams, is_port_unreachable, recv_datagram};
+use crate::datagram::{self, allow_largest_datagrams, recv_datagram};
 
 /// `udp-bind server`: where to bind and how to reply.
 #[derive(Args, Clone, Debug)]
@@ -44,6 +44,23 @@ pub struct Options {
 
     #[command(flatten)]
     pub trace: TraceArg,
+}
+
+impl Options {
+    /// `udp-bind server --bind ADDR`, every other option at its default: for the demo.
+    pub fn new(bind: Addr) -> Options {
+        Options {
+            bind,
+            once: false,
+            upper: false,
+            reply: None,
+            recv_buffer: datagram::MAX_DATAGRAM,
+            encoding: EncodingArg {
+                encoding: Encoding::UTF_8,
+            },
+            trace: TraceArg { trace: false },
+        }
+    }
 }
 
 /// `udp-bind server`: bind, then answer datagrams forever (or once, with `--once`).
@@ -154,5 +171,23 @@ fn reply_to<'a>(message: &'a [u8], options: &Options) -> Cow<'a, [u8]> {
         Some(text) => Cow::Owned(encoding.encode(text).unwrap_or_default()),
         None if options.upper => encoding.upper_case(message),
         None => Cow::Borrowed(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn new_has_the_command_line_defaults() {
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            options: Options,
+        }
+        let parsed = Cli::parse_from(["server", "--bind", "127.0.0.1:0"]).options;
+        let new = Options::new(Addr::localhost(0));
+        assert_eq!(format!("{parsed:?}"), format!("{new:?}"));
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use common::cli::{EncodingArg, TraceArg, input_lines};
-use common::net::{bind_error, is_timeout};
+use common::net::{bind_error, is_port_unreachable, is_timeout};
 use common::{Addr, Console, Encoding};
 
 /// How often the receiving thread looks up from `recvfrom` to see whether it should stop.
@@ -287,16 +287,3 @@ impl Chat {
         self.console.trace("close()");
     }
 }
-
-// ANCHOR: port_unreachable
-/// Whether a failed `recvfrom` reports an ICMP "port unreachable" that came back for an earlier
-/// `sendto`: the peer's port has no socket. Windows reports it (WSAECONNRESET) even on an
-/// unconnected socket like ours; Linux and macOS tell only `connect`ed sockets
-/// (ECONNREFUSED), so there a vanished peer goes unnoticed. Either way, the chat goes on.
-fn is_port_unreachable(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
-    )
-}
-// ANCHOR_END: port_unreachable

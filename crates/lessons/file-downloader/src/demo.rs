@@ -16,7 +16,7 @@ use clap::Args;
 use common::cli::TraceArg;
 use common::{Addr, Console};
 
-use crate::{client, paths, server};
+use crate::{client, options, paths, server};
 
 /// The size of the demo's big file: several MiB, far more than seed 001's one recv(1024).
 const BIG: usize = 4 * 1024 * 1024;
@@ -71,7 +71,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         Some("missing.txt"),
     ];
     for name in requests {
-        let options = client::options_for(addr, name, &downloads, trace);
+        let options = options::options_for(addr, name, &downloads, trace);
         if let Err(error) = client::run(&options, client_console) {
             // What the client would print on stderr, shown here in the conversation.
             client_console.say(format_args!("error: {error:#}"));

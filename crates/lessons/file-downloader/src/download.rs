@@ -1,7 +1,7 @@
 //! A download, in steps: ① decide where to save, ② connect, ③ send `GET name`, ④ read the
 //! `OK <length>` header, ⑤ receive exactly `length` bytes into a temporary file, ⑥ check that
 //! the server closed, ⑦ rename the temporary file to its final name. `download` calls them in
-//! that order; steps ② to ④, which `--list` needs too, are in `client.rs`.
+//! that order; steps ② to ④, which `--list` needs too, are in `ask.rs`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
@@ -14,7 +14,8 @@ use common::Console;
 use common::text::printable;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::client::{Options, connect, read_header, read_some, send_request};
+use crate::ask::{connect, read_header, read_some, send_request};
+use crate::options::Options;
 use crate::protocol::{Header, RECEIVE_CHUNK, Request};
 
 // ANCHOR: download

@@ -29,9 +29,11 @@
 //! Stop it: the client ends by itself (Ctrl-C mid-download keeps a `.part` file that `--resume`
 //! continues); stop the server with Ctrl-C.
 
+mod ask;
 mod client;
 mod demo;
 mod download;
+mod options;
 mod paths;
 mod protocol;
 mod send;
@@ -61,7 +63,7 @@ enum Command {
     /// Serve the files under --root to many clients at once
     Server(server::Options),
     /// Download one file (or --list the server's files)
-    Client(client::Options),
+    Client(options::Options),
     /// Run a server on a temporary folder and download from it: files, a refusal, a missing file
     Demo(demo::Options),
 }
@@ -73,7 +75,7 @@ fn main() -> ExitCode {
         Command::Client(options) => {
             // A name that cannot go on one request line is a bad argument (exit 2).
             if let Some(name) = &options.name
-                && let Err(problem) = client::check_name(name)
+                && let Err(problem) = options::check_name(name)
             {
                 usage_error(problem);
             }

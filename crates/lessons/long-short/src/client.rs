@@ -4,7 +4,6 @@
 //! the end). Every reply is checked byte for byte and every request is timed; `measurement.rs`
 //! adds the times up.
 
-use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
@@ -12,13 +11,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use common::cli::{TraceArg, parse_seconds};
 use common::framing::Pending;
 use common::net::{connect_error, is_timeout};
 use common::{Addr, Console};
 
-use crate::measurement::{Measurement, Tally};
+use crate::measurement::{Measurement, Mode, Tally};
 use crate::time_wait;
 
 /// How many bytes one recv may return.
@@ -26,24 +25,6 @@ const CHUNK: usize = 16 * 1024;
 
 /// Enough to hold the server's error line whole, however small the requests.
 const MAX_ERROR_LINE: usize = 1024;
-
-/// How the requests travel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Mode {
-    /// One connection per worker, kept open for all its requests
-    Long,
-    /// A new connection for every request
-    Short,
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Long => "long",
-            Mode::Short => "short",
-        })
-    }
-}
 
 /// `long-short client`: what to send, how, and how many at once.
 #[derive(Args, Clone, Debug)]

@@ -12,7 +12,7 @@ use common::framing::Pending;
 use common::net::{close_gently, is_timeout};
 use common::{Console, Encoding, stalled};
 
-use crate::server::Options;
+use crate::options::Options;
 use crate::stats::Stats;
 
 /// The longest request line, newline included. A longer one gets an error line and the

@@ -12,9 +12,10 @@ use clap::Args;
 use common::cli::TraceArg;
 use common::{Addr, Console};
 
-use crate::client::{self, Mode};
-use crate::measurement::Measurement;
-use crate::server::{self, Server, Threads};
+use crate::client;
+use crate::measurement::{Measurement, Mode};
+use crate::options::{self, Threads};
+use crate::server::{self, Server};
 use crate::time_wait;
 
 /// Bytes per request in the demo, newline included.
@@ -49,10 +50,10 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         server_console,
     )?;
     let addr = listener.local_addr()?;
-    let server_options = server::Options {
+    let server_options = options::Options {
         threads: options.threads,
         trace,
-        ..server::Options::new(Addr::from_socket_addr(addr))
+        ..options::Options::new(Addr::from_socket_addr(addr))
     };
     let server = Arc::new(Server::new(listener, server_options, server_console));
     let serving = Arc::clone(&server);

@@ -35,6 +35,7 @@ mod client;
 mod connection;
 mod demo;
 mod measurement;
+mod options;
 mod server;
 mod stats;
 mod time_wait;
@@ -61,7 +62,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the echo server: every line answered, as many per connection as the client sends
-    Server(server::Options),
+    Server(options::Options),
     /// Send --count requests over long or short connections, check and time every reply
     Client(client::Options),
     /// Run a server and both kinds of client on a free port, and compare them

@@ -1,11 +1,29 @@
 //! What a run measured: each worker's tally, and the whole run's counts, mean and 99th
-//! percentile, printed as the contract's summary line.
+//! percentile, printed as the contract's summary line, which starts with the mode measured.
 
+use std::fmt;
 use std::time::Duration;
 
 use anyhow::bail;
+use clap::ValueEnum;
 
-use crate::client::Mode;
+/// How the requests travel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// One connection per worker, kept open for all its requests
+    Long,
+    /// A new connection for every request
+    Short,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Long => "long",
+            Mode::Short => "short",
+        })
+    }
+}
 
 /// What one worker thread saw.
 #[derive(Debug, Default)]

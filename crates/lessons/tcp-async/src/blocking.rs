@@ -1,8 +1,12 @@
 //! `--sleep-command`: a lesson, not a feature. A line `sleep MS` is answered after sleeping MS
 //! milliseconds — blocking the worker thread (the mistake), or on tokio's threads for blocking
-//! work (the fix).
+//! work (the fix). And `say`: printing is a blocking call too, and the server prints from its
+//! tasks.
 
+use std::fmt::Display;
 use std::time::Duration;
+
+use common::Console;
 
 use crate::options::SleepHow;
 
@@ -38,6 +42,16 @@ pub async fn sleep_in_task(how: SleepHow, duration: Duration) {
     }
 }
 // ANCHOR_END: blocking_call
+
+// ANCHOR: say
+/// A line on stdout, from a task. Writing to stdout is a blocking call too: when whoever reads
+/// our output (a terminal, a pipe) is slower than we print, `write` waits — and so would every
+/// task on this worker thread. `block_in_place` tells the runtime that this thread may block:
+/// it hands this worker's other tasks to another thread meanwhile.
+pub fn say(console: Console, line: impl Display) {
+    tokio::task::block_in_place(|| console.say(line));
+}
+// ANCHOR_END: say
 
 #[cfg(test)]
 mod tests {

@@ -1,29 +1,29 @@
 //! One client's connection, in the task that serves it: steps ⑤ recv and ⑥ send until the
-//! client leaves, an idle client timed out, a reply that cannot wait for ever, and ⑦ close. A
-//! task that waits for its socket holds no thread.
+//! client leaves — the echo, or the chat room — an idle client timed out, and a reply that
+//! cannot wait for ever. A task that waits for its socket holds no thread. (The task itself, and
+//! ⑦ close, are `Server::serve_client` in `server.rs`.)
 
 use std::borrow::Cow;
 use std::future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use common::framing::SILENCE;
+use common::{Console, Encoding};
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
-use tokio::sync::{Notify, OwnedSemaphorePermit};
+use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 
-use crate::blocking::{sleep_in_task, sleep_request};
+use crate::blocking::{self, sleep_in_task, sleep_request};
 use crate::lines::{MAX_LINE, is_complete, read_line};
-use crate::room::{self, Membership};
-use crate::server::Server;
-use crate::stop::closing;
+use crate::options::Options;
+use crate::room::{Membership, Room};
+use crate::stop::{Phase, closing};
 
 /// Each connection's read buffer: recv(1024), as in the tutorials. Ten thousand connections
 /// hold ten thousand of them.
-const READ_BUFFER: usize = 1024;
+pub const READ_BUFFER: usize = 1024;
 
 /// How a connection ended, for the line the server prints.
 pub enum Ending {
@@ -34,67 +34,23 @@ pub enum Ending {
     Failed(io::Error),
 }
 
-impl Server {
-    // ANCHOR: client_task
-    /// Everything that happens to one client, in the task that serves it.
-    pub async fn serve_client(
-        self: Arc<Self>,
-        mut stream: TcpStream,
-        peer: SocketAddr,
-        permit: OwnedSemaphorePermit,
-        membership: Option<Membership>,
-    ) {
-        // Each reply leaves at once (no Nagle delay), as in tcp-threaded.
-        let ending = match stream.set_nodelay(true) {
-            Err(error) => Ending::Failed(error),
-            Ok(()) => {
-                // Two halves of one socket, borrowed: one to read lines from, one to write to.
-                let (reader, mut writer) = stream.split();
-                let mut reader = BufReader::with_capacity(READ_BUFFER, reader);
-                match membership {
-                    Some(membership) => {
-                        let ending = self.chat(&mut reader, &mut writer, peer, membership).await;
-                        self.room.leave(peer);
-                        ending
-                    }
-                    None => self.echo(&mut reader, &mut writer, peer).await,
-                }
-            }
-        };
-        // ⑦ close() this client's socket.
-        drop(stream);
-        self.console
-            .trace(format_args!("close() the socket of {peer}"));
-        let what = match ending {
-            Ending::Closed => format!("{peer} closed the connection"),
-            Ending::Idle => format!(
-                "{peer} timed out: silent for {} s (--idle-timeout)",
-                self.options.idle_timeout.as_secs_f64()
-            ),
-            Ending::Stopping => format!("closed {peer}: the server is stopping"),
-            Ending::Dropped => format!(
-                "dropped {peer}: not reading, {} lines waiting for it",
-                room::QUEUE
-            ),
-            Ending::Failed(error) => format!("connection with {peer} failed: {error}"),
-        };
-        self.connections.send_modify(|connections| {
-            // The permit goes back as the count goes down, so the two always agree.
-            drop(permit);
-            connections.active -= 1;
-            self.event(connections, what);
-        });
-    }
-    // ANCHOR_END: client_task
+/// One client, as the task that serves it sees it: who it is, and what it needs of the server —
+/// the options, where to print, and the server's phase, to close when the server closes.
+pub struct Connection<'a> {
+    pub peer: SocketAddr,
+    pub options: &'a Options,
+    pub console: Console,
+    pub phase: &'a watch::Sender<Phase>,
+}
 
+impl Connection<'_> {
     // ANCHOR: echo
     /// Steps ⑤ and ⑥ until the client leaves: read a line, answer it. Ends the connection when
     /// it has been silent for `--idle-timeout`, or when the server closes every connection.
-    async fn echo(
+    pub async fn echo(
         &self,
         reader: &mut BufReader<ReadHalf<'_>>,
         writer: &mut WriteHalf<'_>,
-        peer: SocketAddr,
     ) -> Ending {
         let mut phase = self.phase.subscribe();
         let mut line = Vec::new();
@@ -106,7 +62,7 @@ impl Server {
             let wake_up = self.wake_up_at(&line, last_heard);
             let received = tokio::select! {
                 biased;
-                received = timeout_at(wake_up, self.read_line(reader, &mut line, peer)) => received,
+                received = timeout_at(wake_up, self.read_line(reader, &mut line)) => received,
                 () = closing(&mut phase) => return Ending::Stopping,
             };
             match received {
@@ -114,7 +70,7 @@ impl Server {
                 Err(_silence) => {
                     if !line.is_empty() {
                         let message = std::mem::take(&mut line);
-                        if let Err(ending) = self.answer(writer, peer, &message).await {
+                        if let Err(ending) = self.answer(writer, &message).await {
                             return ending;
                         }
                     }
@@ -126,7 +82,7 @@ impl Server {
                 // recv returned 0: the client closed its end.
                 Ok(Ok(0)) => {
                     if !line.is_empty()
-                        && let Err(ending) = self.answer(writer, peer, &line).await
+                        && let Err(ending) = self.answer(writer, &line).await
                     {
                         return ending;
                     }
@@ -136,7 +92,7 @@ impl Server {
                     last_heard = Instant::now();
                     if is_complete(&line, MAX_LINE) {
                         let message = std::mem::take(&mut line);
-                        if let Err(ending) = self.answer(writer, peer, &message).await {
+                        if let Err(ending) = self.answer(writer, &message).await {
                             return ending;
                         }
                     }
@@ -166,8 +122,8 @@ impl Server {
         &self,
         reader: &mut BufReader<ReadHalf<'_>>,
         line: &mut Vec<u8>,
-        peer: SocketAddr,
     ) -> io::Result<usize> {
+        let peer = self.peer;
         read_line(reader, line, MAX_LINE, |received| {
             self.console.trace(format_args!(
                 "recv({READ_BUFFER}) -> {received} bytes from {peer}"
@@ -177,13 +133,8 @@ impl Server {
     }
 
     /// Prints one message and sends the reply (⑥): the echo, or the echo in upper case.
-    async fn answer(
-        &self,
-        writer: &mut WriteHalf<'_>,
-        peer: SocketAddr,
-        message: &[u8],
-    ) -> Result<(), Ending> {
-        self.say_received(peer, message);
+    async fn answer(&self, writer: &mut WriteHalf<'_>, message: &[u8]) -> Result<(), Ending> {
+        self.say_received(message);
         if let Some(how) = self.options.sleep_command
             && let Some(duration) = sleep_request(message)
         {
@@ -194,7 +145,7 @@ impl Server {
         } else {
             Cow::Borrowed(message)
         };
-        self.send(writer, peer, &reply, None).await
+        self.send(writer, &reply, None).await
     }
 
     // ANCHOR: send
@@ -204,7 +155,6 @@ impl Server {
     pub async fn send(
         &self,
         writer: &mut WriteHalf<'_>,
-        peer: SocketAddr,
         bytes: &[u8],
         kicked: Option<&Notify>,
     ) -> Result<(), Ending> {
@@ -224,8 +174,11 @@ impl Server {
         };
         match written {
             Ok(Ok(())) => {
-                self.console
-                    .trace(format_args!("sendall({} bytes) to {peer}", bytes.len()));
+                self.console.trace(format_args!(
+                    "sendall({} bytes) to {}",
+                    bytes.len(),
+                    self.peer
+                ));
                 Ok(())
             }
             Ok(Err(error)) => Err(Ending::Failed(error)),
@@ -239,4 +192,81 @@ impl Server {
         }
     }
     // ANCHOR_END: send
+
+    // ANCHOR: chat
+    /// `--broadcast`: one task per client waits for whichever comes first — a line from its
+    /// client (to say to the room), a line from the room (to write to its client), the room
+    /// dropping it, or the server closing.
+    pub async fn chat(
+        &self,
+        reader: &mut BufReader<ReadHalf<'_>>,
+        writer: &mut WriteHalf<'_>,
+        room: &Room,
+        membership: Membership,
+    ) -> Ending {
+        let Membership { mut queue, kicked } = membership;
+        let encoding = self.options.encoding.encoding;
+        let mut phase = self.phase.subscribe();
+        let mut line = Vec::new();
+        let mut last_heard = Instant::now();
+        loop {
+            // When another branch wins, the read is cancelled halfway: `read_line` is safe to
+            // cancel, and the half-read line waits in `line` for the next turn.
+            let wake_up = self.wake_up_at(&line, last_heard);
+            tokio::select! {
+                received = timeout_at(wake_up, self.read_line(reader, &mut line)) => {
+                    match received {
+                        Err(_silence) => {
+                            if !line.is_empty() {
+                                self.speak(room, &std::mem::take(&mut line), encoding).await;
+                            }
+                            if last_heard.elapsed() >= self.options.idle_timeout {
+                                return Ending::Idle;
+                            }
+                        }
+                        Ok(Err(error)) => return Ending::Failed(error),
+                        Ok(Ok(0)) => {
+                            if !line.is_empty() {
+                                self.speak(room, &line, encoding).await;
+                            }
+                            return Ending::Closed;
+                        }
+                        Ok(Ok(_)) => {
+                            last_heard = Instant::now();
+                            if is_complete(&line, MAX_LINE) {
+                                self.speak(room, &std::mem::take(&mut line), encoding).await;
+                            }
+                        }
+                    }
+                }
+                Some(message) = queue.recv() => {
+                    if let Err(ending) =
+                        self.send(writer, &message, Some(&kicked)).await
+                    {
+                        return ending;
+                    }
+                    // A client that listens is not idle either.
+                    last_heard = Instant::now();
+                }
+                () = kicked.notified() => return Ending::Dropped,
+                () = closing(&mut phase) => return Ending::Stopping,
+            }
+        }
+    }
+    // ANCHOR_END: chat
+
+    /// A chat line: printed, then queued for everyone else.
+    async fn speak(&self, room: &Room, line: &[u8], encoding: Encoding) {
+        self.say_received(line);
+        room.broadcast(self.peer, line, encoding).await;
+    }
+
+    /// `received from PEER: TEXT`, decoded only when it is printed.
+    fn say_received(&self, message: &[u8]) {
+        if !self.options.quiet {
+            let text = self.options.encoding.encoding.display(message);
+            let peer = self.peer;
+            blocking::say(self.console, format_args!("received from {peer}: {text}"));
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! `--broadcast`: the chat room. Each line one client sends goes to every other client as
 //! `PEER: TEXT`. Every client has a bounded queue of lines to send, emptied by its own task, so
 //! a client that stops reading holds up only its own task. When its queue is full and stays
-//! full, it is dropped from the room; the speakers wait for it a moment at most. At the end,
-//! `Server::chat`: what a client's task does in the room.
+//! full, it is dropped from the room; the speakers wait for it a moment at most. What a client's
+//! task does in the room, `Connection::chat`, is in `connection.rs`.
 //!
 //! Why not `tokio::sync::broadcast`, the channel made for this? It is bounded too, but it never
 //! waits: a receiver that falls behind by more than its capacity simply loses the oldest lines
@@ -15,16 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use common::Encoding;
-use tokio::io::BufReader;
-use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::Notify;
 use tokio::sync::mpsc::{self, Receiver, Sender, error::SendTimeoutError};
-use tokio::time::{Instant, timeout_at};
-
-use crate::connection::Ending;
-use crate::lines::{MAX_LINE, is_complete};
-use crate::server::Server;
-use crate::stop::closing;
 
 /// How many lines may wait for one client.
 pub const QUEUE: usize = 64;
@@ -118,76 +110,6 @@ fn tagged(speaker: SocketAddr, line: &[u8], encoding: Encoding) -> Arc<[u8]> {
         message.push(b'\n');
     }
     message.into()
-}
-
-impl Server {
-    // ANCHOR: chat
-    /// `--broadcast`: one task per client waits for whichever comes first — a line from its
-    /// client (to say to the room), a line from the room (to write to its client), the room
-    /// dropping it, or the server closing.
-    pub async fn chat(
-        &self,
-        reader: &mut BufReader<ReadHalf<'_>>,
-        writer: &mut WriteHalf<'_>,
-        peer: SocketAddr,
-        membership: Membership,
-    ) -> Ending {
-        let Membership { mut queue, kicked } = membership;
-        let encoding = self.options.encoding.encoding;
-        let mut phase = self.phase.subscribe();
-        let mut line = Vec::new();
-        let mut last_heard = Instant::now();
-        loop {
-            // When another branch wins, the read is cancelled halfway: `read_line` is safe to
-            // cancel, and the half-read line waits in `line` for the next turn.
-            let wake_up = self.wake_up_at(&line, last_heard);
-            tokio::select! {
-                received = timeout_at(wake_up, self.read_line(reader, &mut line, peer)) => {
-                    match received {
-                        Err(_silence) => {
-                            if !line.is_empty() {
-                                self.speak(peer, &std::mem::take(&mut line), encoding).await;
-                            }
-                            if last_heard.elapsed() >= self.options.idle_timeout {
-                                return Ending::Idle;
-                            }
-                        }
-                        Ok(Err(error)) => return Ending::Failed(error),
-                        Ok(Ok(0)) => {
-                            if !line.is_empty() {
-                                self.speak(peer, &line, encoding).await;
-                            }
-                            return Ending::Closed;
-                        }
-                        Ok(Ok(_)) => {
-                            last_heard = Instant::now();
-                            if is_complete(&line, MAX_LINE) {
-                                self.speak(peer, &std::mem::take(&mut line), encoding).await;
-                            }
-                        }
-                    }
-                }
-                Some(message) = queue.recv() => {
-                    if let Err(ending) =
-                        self.send(writer, peer, &message, Some(&kicked)).await
-                    {
-                        return ending;
-                    }
-                    // A client that listens is not idle either.
-                    last_heard = Instant::now();
-                }
-                () = kicked.notified() => return Ending::Dropped,
-                () = closing(&mut phase) => return Ending::Stopping,
-            }
-        }
-    }
-    // ANCHOR_END: chat
-
-    /// A chat line: printed, then queued for everyone else.
-    async fn speak(&self, peer: SocketAddr, line: &[u8], encoding: Encoding) {
-        self.say_received(peer, line);
-        self.room.broadcast(peer, line, encoding).await;
-    }
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 //! compiler wrote from the `async fn`, parked until the runtime's reactor (epoll, kqueue or
 //! IOCP, as in tcp-nonblocking) says its socket is ready.
 //!
-//! This file holds the runtime, the listening socket, the server's state and its accept loop;
-//! `connection.rs` is what happens in a client's task. The rest, one idea per file:
+//! This file holds the runtime, the listening socket, the server, its accept loop and a client's
+//! task: it puts the other files together, and none of them knows it. One idea per file:
+//! `connection.rs` (what the task does with its client: the echo, the chat room's side),
 //! `admission.rs` (counting a client in, or turning it away), `room.rs` (the chat room),
 //! `stop.rs` (Ctrl-C, SIGTERM and the grace period), `blocking.rs` (what a blocking call does to
 //! the other tasks, and the fix).
 
-use std::fmt::Display;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,13 +19,16 @@ use std::time::Duration;
 use anyhow::Context;
 use common::Console;
 use common::net::bind_error;
-use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::{Semaphore, watch};
-use tokio::time::{sleep, timeout};
+use tokio::io::BufReader;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, watch};
+use tokio::time::sleep;
 
+use crate::admission::{self, Clients};
+use crate::connection::{Connection, Ending, READ_BUFFER};
 use crate::options::Options;
-use crate::room::Room;
-use crate::stop::{Phase, Signals};
+use crate::room::{self, Membership, Room};
+use crate::stop::{self, Phase, Signals};
 
 // ANCHOR: runtime
 /// The runtime: `workers` threads that take turns running whichever tasks are ready, and a
@@ -54,7 +57,8 @@ pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
         // Listening for the signals before saying we listen: whoever reads the line may
         // already send one.
         let signals = Signals::new().context("listening for Ctrl-C and SIGTERM")?;
-        tokio::spawn(signals.stop(Arc::clone(&server)));
+        let on_signal = Arc::clone(&server);
+        tokio::spawn(signals.stop(move || on_signal.stop()));
         console.say(format_args!("listening on {}", listener.local_addr()?));
         server.serve(listener).await
     })?;
@@ -84,33 +88,23 @@ pub fn listen(addr: SocketAddr, console: Console) -> anyhow::Result<TcpListener>
     Ok(listener)
 }
 
-/// How many clients are connected now, and how many have been served.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Connections {
-    pub active: usize,
-    pub served: u64,
-}
-
-/// A running server: its options, its count of connections, and its phase. Its fields are
-/// shared by the server's files (`connection.rs`, `admission.rs`, `room.rs`, `stop.rs`).
+/// A running server: its options, its clients, its chat room, and its phase.
 pub struct Server {
-    pub options: Options,
-    pub console: Console,
-    /// At most `--max-connections` clients at once: each client's task holds a permit.
-    pub permits: Arc<Semaphore>,
-    /// The count, changed with `send_modify`, so that whoever waits for it is woken up.
-    pub connections: watch::Sender<Connections>,
-    pub phase: watch::Sender<Phase>,
-    pub room: Room,
+    options: Options,
+    console: Console,
+    /// The connected clients, counted in and out (`admission.rs`).
+    clients: Clients,
+    /// Where the server is in its life: every task watches it (`stop.rs`).
+    phase: watch::Sender<Phase>,
+    room: Room,
 }
 
 impl Server {
     pub fn new(options: Options, console: Console) -> Arc<Server> {
         Arc::new(Server {
-            permits: Arc::new(Semaphore::new(options.max_connections as usize)),
+            clients: Clients::new(options.max_connections as usize, console, options.quiet),
             options,
             console,
-            connections: watch::Sender::new(Connections::default()),
             phase: watch::Sender::new(Phase::Serving),
             room: Room::default(),
         })
@@ -140,8 +134,9 @@ impl Server {
                 }
             };
             self.console.trace(format_args!("accept() -> {peer}"));
-            let Some((permit, membership)) = self.admit(peer) else {
-                self.turn_away(stream);
+            let Some((permit, membership)) = self.clients.admit(peer, &self.options, &self.room)
+            else {
+                admission::turn_away(stream, self.options.encoding.encoding);
                 continue;
             };
             self.console
@@ -153,40 +148,78 @@ impl Server {
         // ⑧ close() the listening socket: clients that connect now are refused.
         drop(listener);
         self.console.trace("close() the listening socket");
-        self.finish().await;
+        stop::finish(&self.phase, &self.clients, self.options.grace).await;
         Ok(())
     }
     // ANCHOR_END: accept_loop
 
+    // ANCHOR: client_task
+    /// Everything that happens to one client, in the task that serves it.
+    pub async fn serve_client(
+        self: Arc<Self>,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        permit: OwnedSemaphorePermit,
+        membership: Option<Membership>,
+    ) {
+        // Each reply leaves at once (no Nagle delay), as in tcp-threaded.
+        let ending = match stream.set_nodelay(true) {
+            Err(error) => Ending::Failed(error),
+            Ok(()) => {
+                // Two halves of one socket, borrowed: one to read lines from, one to write to.
+                let (reader, mut writer) = stream.split();
+                let mut reader = BufReader::with_capacity(READ_BUFFER, reader);
+                let connection = Connection {
+                    peer,
+                    options: &self.options,
+                    console: self.console,
+                    phase: &self.phase,
+                };
+                match membership {
+                    Some(membership) => {
+                        let ending = connection
+                            .chat(&mut reader, &mut writer, &self.room, membership)
+                            .await;
+                        self.room.leave(peer);
+                        ending
+                    }
+                    None => connection.echo(&mut reader, &mut writer).await,
+                }
+            }
+        };
+        // ⑦ close() this client's socket.
+        drop(stream);
+        self.console
+            .trace(format_args!("close() the socket of {peer}"));
+        let what = match ending {
+            Ending::Closed => format!("{peer} closed the connection"),
+            Ending::Idle => format!(
+                "{peer} timed out: silent for {} s (--idle-timeout)",
+                self.options.idle_timeout.as_secs_f64()
+            ),
+            Ending::Stopping => format!("closed {peer}: the server is stopping"),
+            Ending::Dropped => format!(
+                "dropped {peer}: not reading, {} lines waiting for it",
+                room::QUEUE
+            ),
+            Ending::Failed(error) => format!("connection with {peer} failed: {error}"),
+        };
+        self.clients.connections.send_modify(|connections| {
+            // The permit goes back as the count goes down, so the two always agree.
+            drop(permit);
+            connections.active -= 1;
+            self.clients.event(connections, what);
+        });
+    }
+    // ANCHOR_END: client_task
+
+    /// What Ctrl-C and SIGTERM do (`stop::stop`): stop gently, or, the second time, now.
+    pub fn stop(&self) {
+        stop::stop(&self.phase, &self.clients, self.options.grace);
+    }
+
     /// Waits until `count` clients are connected, for at most `limit`.
     pub async fn wait_for_active(&self, count: usize, limit: Duration) -> bool {
-        let mut connections = self.connections.subscribe();
-        let reached = connections.wait_for(|connections| connections.active == count);
-        matches!(timeout(limit, reached).await, Ok(Ok(_)))
+        self.clients.wait_for_active(count, limit).await
     }
-
-    /// A line about one connection, with the number of clients connected now.
-    pub fn event(&self, connections: &Connections, what: impl Display) {
-        self.say(format_args!("{what} ({} active)", connections.active));
-    }
-
-    /// `received from PEER: TEXT`, decoded only when it is printed.
-    pub fn say_received(&self, peer: SocketAddr, message: &[u8]) {
-        if !self.options.quiet {
-            let text = self.options.encoding.encoding.display(message);
-            self.say(format_args!("received from {peer}: {text}"));
-        }
-    }
-
-    // ANCHOR: say
-    /// A line on stdout, unless `--quiet`. Writing to stdout is a blocking call too: when
-    /// whoever reads our output (a terminal, a pipe) is slower than we print, `write` waits —
-    /// and so would every task on this worker thread. `block_in_place` tells the runtime that
-    /// this thread may block: it hands this worker's other tasks to another thread meanwhile.
-    pub fn say(&self, line: impl Display) {
-        if !self.options.quiet {
-            tokio::task::block_in_place(|| self.console.say(line));
-        }
-    }
-    // ANCHOR_END: say
 }

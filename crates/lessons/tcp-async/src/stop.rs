@@ -2,12 +2,12 @@
 //! after which the tasks still serving a client close it.
 
 use std::io;
-use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::timeout;
 
-use crate::server::Server;
+use crate::admission::Clients;
 
 /// Where the server is in its life. Every task watches it (a `watch` channel: each receiver
 /// sees the latest value), so one `send` reaches them all.
@@ -26,49 +26,49 @@ pub async fn closing(phase: &mut watch::Receiver<Phase>) {
     let _ = phase.wait_for(|phase| *phase == Phase::Closing).await;
 }
 
-impl Server {
-    // ANCHOR: stop
-    /// What Ctrl-C and SIGTERM do. The first time: accept no more clients, and give the
-    /// connected ones `--grace` seconds to finish. The second time: close them now.
-    pub fn stop(&self) {
-        let active = self.connections.borrow().active;
-        let next = if *self.phase.borrow() != Phase::Serving {
-            self.console.say(format_args!(
-                "closing the remaining {active} connection(s) now"
-            ));
-            Phase::Closing
-        } else if active == 0 {
-            self.console.say("stopping: no new connections");
-            Phase::Closing
-        } else {
-            self.console.say(format_args!(
-                "stopping: no new connections; {active} connected client(s) have {} s to finish (Ctrl-C again to close them now)",
-                self.options.grace.as_secs_f64()
-            ));
-            Phase::Stopping
-        };
-        // Every task that watches the phase wakes up and looks.
-        self.phase.send_replace(next);
-    }
-
-    /// After the accept loop: wait until every client has left — for the grace period at
-    /// most, then tell the remaining tasks to close — and say how many were served.
-    pub async fn finish(&self) {
-        let mut connections = self.connections.subscribe();
-        let everyone_left = connections.wait_for(|connections| connections.active == 0);
-        if timeout(self.options.grace, everyone_left).await.is_err() {
-            self.phase.send_replace(Phase::Closing);
-        }
-        let _ = connections
-            .wait_for(|connections| connections.active == 0)
-            .await;
-        let served = self.connections.borrow().served;
-        let plural = if served == 1 { "" } else { "s" };
-        self.console
-            .say(format_args!("served {served} connection{plural}"));
-    }
-    // ANCHOR_END: stop
+// ANCHOR: stop
+/// What Ctrl-C and SIGTERM do. The first time: accept no more clients, and give the connected
+/// ones `grace` to finish. The second time: close them now.
+pub fn stop(phase: &watch::Sender<Phase>, clients: &Clients, grace: Duration) {
+    let console = clients.console;
+    let active = clients.connections.borrow().active;
+    let next = if *phase.borrow() != Phase::Serving {
+        console.say(format_args!(
+            "closing the remaining {active} connection(s) now"
+        ));
+        Phase::Closing
+    } else if active == 0 {
+        console.say("stopping: no new connections");
+        Phase::Closing
+    } else {
+        console.say(format_args!(
+            "stopping: no new connections; {active} connected client(s) have {} s to finish (Ctrl-C again to close them now)",
+            grace.as_secs_f64()
+        ));
+        Phase::Stopping
+    };
+    // Every task that watches the phase wakes up and looks.
+    phase.send_replace(next);
 }
+
+/// After the accept loop: wait until every client has left — for the grace period at most,
+/// then tell the remaining tasks to close — and say how many were served.
+pub async fn finish(phase: &watch::Sender<Phase>, clients: &Clients, grace: Duration) {
+    let mut connections = clients.connections.subscribe();
+    let everyone_left = connections.wait_for(|connections| connections.active == 0);
+    if timeout(grace, everyone_left).await.is_err() {
+        phase.send_replace(Phase::Closing);
+    }
+    let _ = connections
+        .wait_for(|connections| connections.active == 0)
+        .await;
+    let served = clients.connections.borrow().served;
+    let plural = if served == 1 { "" } else { "s" };
+    clients
+        .console
+        .say(format_args!("served {served} connection{plural}"));
+}
+// ANCHOR_END: stop
 
 // ANCHOR: signals
 /// Ctrl-C (SIGINT) and SIGTERM (`kill PID`); Ctrl-C and closing the console on Windows.
@@ -101,8 +101,8 @@ impl Signals {
         })
     }
 
-    /// A task of its own: each signal that arrives calls `Server::stop`.
-    pub async fn stop(mut self, server: Arc<Server>) {
+    /// A task of its own: each signal that arrives calls `stop`.
+    pub async fn stop(mut self, stop: impl Fn()) {
         loop {
             #[cfg(unix)]
             tokio::select! {
@@ -114,7 +114,7 @@ impl Signals {
                 _ = self.ctrl_c.recv() => {}
                 _ = self.close.recv() => {}
             }
-            server.stop();
+            stop();
         }
     }
 }

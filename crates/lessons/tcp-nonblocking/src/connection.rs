@@ -1,25 +1,22 @@
 //! One client's connection. With threads, what a client's thread was doing lived on its stack;
 //! here the loop leaves each client after every step, so it is written down in a `Connection`:
 //! the unfinished line, and the bytes it is owed — a queue with a bound. Then what the loop does
-//! when the client's socket is ready: write what is owed, read until `WouldBlock`, answer each
-//! line; and, at the end, ⑦ close.
+//! when the client's socket is ready: write what is owed, read until `WouldBlock`, hand each
+//! line over to be answered. (The table that holds every connection, and ⑦ close, are in
+//! `table.rs`.)
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use common::Console;
 use common::framing::{Pending, SILENCE};
+use mio::Interest;
 use mio::net::TcpStream;
-use mio::{Interest, Token};
 
-use crate::admission::discard;
 use crate::options::Options;
-use crate::room::QUEUE;
-use crate::server::Server;
 
 /// The longest message the server buffers before handling it in pieces.
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -31,6 +28,9 @@ pub const MAX_OWED: usize = 256 * 1024;
 /// How many reads one connection gets in one turn of the loop, so that a fast client cannot
 /// keep the loop for itself: 16 reads of 64 KiB.
 const BUDGET: usize = 16;
+
+/// Chat room: how many lines may wait for one client; past that it is dropped (`room.rs`).
+pub const QUEUE: usize = 64;
 
 // ANCHOR: connection
 /// Everything the server keeps for one client: with threads, most of it lived on the client's
@@ -81,7 +81,36 @@ enum Reading {
     Ended(Ending),
 }
 
+/// What a turn with a ready client leaves the loop to do.
+pub enum Turn {
+    /// Nothing until the Poll or a deadline says so.
+    Wait,
+    /// There may be more to read: its turn again before the loop sleeps.
+    Again,
+    /// The connection is over.
+    Ended(Ending),
+}
+
 impl Connection {
+    /// A client just accepted, with nothing received and nothing owed.
+    pub fn new(stream: TcpStream, peer: SocketAddr) -> Connection {
+        let now = Instant::now();
+        Connection {
+            stream,
+            peer,
+            pending: Pending::default(),
+            owed: VecDeque::new(),
+            sent_of_first: 0,
+            owed_bytes: 0,
+            paused: false,
+            finished_sending: false,
+            last_heard: now,
+            last_sent: now,
+            interest: Interest::READABLE,
+            deadline: now,
+        }
+    }
+
     /// Queues bytes for the client.
     pub fn owe(&mut self, bytes: Arc<[u8]>) {
         if self.owed.is_empty() {
@@ -144,83 +173,60 @@ impl Connection {
         }
         deadline
     }
-}
 
-impl Server {
-    // ANCHOR: on_ready
-    /// A client's socket is ready. Take its state out of the table, do what can be done now,
-    /// then close it, or put it back with what the Poll should watch for next.
-    pub fn on_ready(&mut self, token: Token, readable: bool, writable: bool) {
-        if let Some(mut turned_away) = self.turned_away.remove(&token) {
-            if discard(&mut turned_away.stream) {
-                self.turned_away.insert(token, turned_away);
-            } else {
-                self.deadlines.remove(&(turned_away.deadline, token));
-                let _ = self.poll.registry().deregister(&mut turned_away.stream);
-            }
-            return;
-        }
-        // A token whose connection was closed earlier in this turn: nothing to do.
-        let Some(mut connection) = self.take(token) else {
-            return;
-        };
-        match self.serve_client(&mut connection, token, readable, writable) {
-            Some(ending) => self.close(connection, ending),
-            None => self.put_back(token, connection),
-        }
-    }
-
-    /// Writes what is owed, reads what has arrived (answering each line), writes the answers.
-    /// `Some`: the connection is over.
-    fn serve_client(
+    // ANCHOR: serve
+    /// Writes what is owed, reads what has arrived (`handle` answers each line), writes the
+    /// answers.
+    pub fn serve(
         &mut self,
-        connection: &mut Connection,
-        token: Token,
         readable: bool,
         writable: bool,
-    ) -> Option<Ending> {
-        if (writable || connection.owed_bytes > 0)
-            && let Err(error) = connection.flush(self.console)
+        chunk: &mut [u8],
+        console: Console,
+        handle: &mut impl FnMut(&mut Connection, &[u8]),
+    ) -> Turn {
+        let mut turn = Turn::Wait;
+        if (writable || self.owed_bytes > 0)
+            && let Err(error) = self.flush(console)
         {
-            return Some(Ending::Failed(error));
+            return Turn::Ended(Ending::Failed(error));
         }
         // Read when the Poll says so, or when reading was paused and the client has caught up
         // (the Poll will not say it again: it reports a change, not a state).
-        let resume = connection.paused && connection.owed_bytes < MAX_OWED;
-        if (readable || resume) && !connection.finished_sending {
-            connection.paused = false;
-            match self.receive(connection) {
+        let resume = self.paused && self.owed_bytes < MAX_OWED;
+        if (readable || resume) && !self.finished_sending {
+            self.paused = false;
+            match self.receive(chunk, console, handle) {
                 Reading::Drained | Reading::Paused => {}
-                Reading::OverBudget => self.again.push(token),
-                Reading::Ended(ending) => return Some(ending),
+                Reading::OverBudget => turn = Turn::Again,
+                Reading::Ended(ending) => return Turn::Ended(ending),
             }
-            if let Err(error) = connection.flush(self.console) {
-                return Some(Ending::Failed(error));
+            if let Err(error) = self.flush(console) {
+                return Turn::Ended(Ending::Failed(error));
             }
-            if connection.paused && connection.owed_bytes < MAX_OWED {
-                self.again.push(token);
+            if self.paused && self.owed_bytes < MAX_OWED {
+                turn = Turn::Again;
             }
         }
-        if connection.finished_sending && connection.owed.is_empty() {
-            return Some(Ending::Closed);
+        if self.finished_sending && self.owed.is_empty() {
+            return Turn::Ended(Ending::Closed);
         }
-        None
+        turn
     }
-    // ANCHOR_END: on_ready
+    // ANCHOR_END: serve
 
     // ANCHOR: receive
-    /// Reads until `WouldBlock`: whatever arrived, cut into lines, each one answered (queued).
-    fn receive(&mut self, connection: &mut Connection) -> Reading {
-        let mut chunk = std::mem::take(&mut self.chunk);
-        let reading = self.read_into(connection, &mut chunk);
-        self.chunk = chunk;
-        reading
-    }
-
-    fn read_into(&mut self, connection: &mut Connection, chunk: &mut [u8]) -> Reading {
-        let peer = connection.peer;
+    /// Reads until `WouldBlock` into `chunk` (one buffer for every client, since the loop reads
+    /// one at a time): whatever arrived, cut into lines, each one answered (queued) by `handle`.
+    fn receive(
+        &mut self,
+        chunk: &mut [u8],
+        console: Console,
+        handle: &mut impl FnMut(&mut Connection, &[u8]),
+    ) -> Reading {
+        let peer = self.peer;
         for _ in 0..BUDGET {
-            let received = match connection.stream.read(chunk) {
+            let received = match self.stream.read(chunk) {
                 Ok(received) => received,
                 // Nothing more has arrived: the Poll will say when something does.
                 Err(error) if error.kind() == ErrorKind::WouldBlock => return Reading::Drained,
@@ -228,83 +234,37 @@ impl Server {
                 Err(error) if error.kind() == ErrorKind::Interrupted => continue,
                 Err(error) => return Reading::Ended(Ending::Failed(error)),
             };
-            self.console.trace(format_args!(
+            console.trace(format_args!(
                 "recv({}) -> {received} bytes from {peer}",
                 chunk.len()
             ));
             // recv returned 0: the client closed its sending half. Answer what is left; the
             // connection closes once the answers are sent.
             if received == 0 {
-                if let Some(message) = connection.pending.take_rest() {
-                    self.handle(connection, &message);
+                if let Some(message) = self.pending.take_rest() {
+                    handle(self, &message);
                 }
-                connection.finished_sending = true;
+                self.finished_sending = true;
                 return Reading::Drained;
             }
-            connection.last_heard = Instant::now();
-            connection.pending.push(&chunk[..received]);
-            while let Some(message) = connection.pending.take_line(MAX_MESSAGE) {
-                self.handle(connection, &message);
+            self.last_heard = Instant::now();
+            self.pending.push(&chunk[..received]);
+            while let Some(message) = self.pending.take_line(MAX_MESSAGE) {
+                handle(self, &message);
             }
-            if connection.pending.is_empty() {
+            if self.pending.is_empty() {
                 // Every byte was a whole line: let the buffer's memory go (a 64 KiB line must
                 // not cost 64 KiB for as long as the client stays connected).
-                connection.pending = Pending::default();
+                self.pending = Pending::default();
             }
             // Backpressure: the client does not read what it is sent. Stop reading it; its
             // kernel buffers fill up, and its writes wait — its problem, not the server's.
-            if connection.owed_bytes >= MAX_OWED {
-                connection.paused = true;
+            if self.owed_bytes >= MAX_OWED {
+                self.paused = true;
                 return Reading::Paused;
             }
         }
         Reading::OverBudget
     }
     // ANCHOR_END: receive
-
-    /// One complete message: the chat room's, or the echo's.
-    pub fn handle(&mut self, connection: &mut Connection, message: &[u8]) {
-        self.say_received(connection.peer, message);
-        if self.options.broadcast {
-            self.broadcast(connection.peer, message);
-            return;
-        }
-        let encoding = self.options.encoding.encoding;
-        let reply: Arc<[u8]> = match &self.options.reply {
-            Some(text) => {
-                let mut reply = self.encode(text);
-                reply.push(b'\n');
-                reply.into()
-            }
-            None if self.options.upper => encoding.upper_case(message).into(),
-            None => message.into(),
-        };
-        connection.owe(reply);
-    }
-
-    /// ⑦ close() a client's socket, and say how its connection ended.
-    pub fn close(&mut self, mut connection: Connection, ending: Ending) {
-        let _ = self.poll.registry().deregister(&mut connection.stream);
-        let peer = connection.peer;
-        drop(connection);
-        self.console
-            .trace(format_args!("close() the socket of {peer}"));
-        self.active -= 1;
-        self.stats.active.store(self.active, Ordering::SeqCst);
-        let what = match ending {
-            Ending::Closed => format!("{peer} closed the connection"),
-            Ending::Idle => format!(
-                "{peer} timed out: silent for {} s (--idle-timeout)",
-                self.options.idle_timeout.as_secs_f64()
-            ),
-            Ending::Stopping => format!("closed {peer}: the server is stopping"),
-            Ending::Dropped => format!("dropped {peer}: not reading, {QUEUE} lines waiting for it"),
-            Ending::StoppedReading => format!(
-                "connection with {peer} failed: the client stopped reading: nothing could be sent for {} s (--write-timeout)",
-                self.options.write_timeout.write_timeout.as_secs_f64()
-            ),
-            Ending::Failed(error) => format!("connection with {peer} failed: {error}"),
-        };
-        self.event(what);
-    }
 }

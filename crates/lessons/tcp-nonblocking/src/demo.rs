@@ -15,8 +15,9 @@ use common::{Addr, Console};
 
 use crate::load;
 use crate::options;
-use crate::server::{self, Server, Stats};
+use crate::server::{self, Server};
 use crate::stop::Stopper;
+use crate::table::Stats;
 
 /// How many clients connect at once in part 1.
 pub const CLIENTS: usize = 1000;

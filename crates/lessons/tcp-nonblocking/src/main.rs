@@ -47,6 +47,7 @@ mod options;
 mod room;
 mod server;
 mod stop;
+mod table;
 
 use std::process::ExitCode;
 

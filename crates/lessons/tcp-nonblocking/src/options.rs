@@ -78,6 +78,15 @@ impl Options {
             trace: TraceArg { trace: false },
         }
     }
+
+    /// Text in the wire encoding. Every text the server sends was checked at start-up (or is
+    /// ASCII), so the fallback never applies.
+    pub fn encode(&self, text: &str) -> Vec<u8> {
+        self.encoding
+            .encoding
+            .encode(text)
+            .unwrap_or_else(|_| text.as_bytes().to_vec())
+    }
 }
 
 #[cfg(test)]

@@ -9,11 +9,8 @@ use std::sync::Arc;
 use common::Encoding;
 use mio::Token;
 
-use crate::connection::Ending;
-use crate::server::Server;
-
-/// Chat room: how many lines may wait for one client; past that it is dropped.
-pub const QUEUE: usize = 64;
+use crate::connection::{Ending, QUEUE};
+use crate::table::Table;
 
 /// `PEER: TEXT\n`, in the room's encoding (the peer's address is ASCII, which every encoding
 /// the lessons offer writes the same way).
@@ -27,38 +24,36 @@ fn tagged(speaker: SocketAddr, line: &[u8], encoding: Encoding) -> Arc<[u8]> {
     message.into()
 }
 
-impl Server {
-    // ANCHOR: broadcast
-    /// `--broadcast`: queue `PEER: TEXT` for every other client, and send what can be sent
-    /// now. One copy of the line, shared by every queue. A client whose queue is full is not
-    /// reading: it is dropped, and nobody waits for it.
-    pub fn broadcast(&mut self, speaker: SocketAddr, line: &[u8]) {
-        let message = tagged(speaker, line, self.options.encoding.encoding);
-        let mut ended = Vec::new();
-        let console = self.console;
-        // The speaker is out of the table while it is served: it does not hear itself.
-        for (&token, listener) in &mut self.connections {
-            if listener.owed.len() >= QUEUE {
-                ended.push((token, Ending::Dropped));
-                continue;
-            }
-            listener.owe(Arc::clone(&message));
-            if let Err(error) = listener.flush(console) {
-                ended.push((token, Ending::Failed(error)));
-            }
+// ANCHOR: broadcast
+/// `--broadcast`: queue `PEER: TEXT` for every other client, and send what can be sent
+/// now. One copy of the line, shared by every queue. A client whose queue is full is not
+/// reading: it is dropped, and nobody waits for it.
+pub fn broadcast(table: &mut Table, speaker: SocketAddr, line: &[u8]) {
+    let message = tagged(speaker, line, table.options.encoding.encoding);
+    let mut ended = Vec::new();
+    let console = table.console;
+    // The speaker is out of the table while it is served: it does not hear itself.
+    for (&token, listener) in &mut table.connections {
+        if listener.owed.len() >= QUEUE {
+            ended.push((token, Ending::Dropped));
+            continue;
         }
-        for (token, ending) in ended {
-            if let Some(listener) = self.take(token) {
-                self.close(listener, ending);
-            }
-        }
-        // The others' interests and deadlines change with what they are owed.
-        let tokens: Vec<Token> = self.connections.keys().copied().collect();
-        for token in tokens {
-            if let Some(listener) = self.take(token) {
-                self.put_back(token, listener);
-            }
+        listener.owe(Arc::clone(&message));
+        if let Err(error) = listener.flush(console) {
+            ended.push((token, Ending::Failed(error)));
         }
     }
-    // ANCHOR_END: broadcast
+    for (token, ending) in ended {
+        if let Some(listener) = table.take(token) {
+            table.close(listener, ending);
+        }
+    }
+    // The others' interests and deadlines change with what they are owed.
+    let tokens: Vec<Token> = table.connections.keys().copied().collect();
+    for token in tokens {
+        if let Some(listener) = table.take(token) {
+            table.put_back(token, listener);
+        }
+    }
 }
+// ANCHOR_END: broadcast

@@ -3,14 +3,13 @@
 //! ready, and for each, do what can be done *now* — accept until `WouldBlock`, read until
 //! `WouldBlock`, write until `WouldBlock` — and never wait for any one client.
 //!
-//! This file holds the loop and the server's state. One idea per file for the rest:
-//! `connection.rs` (what the server keeps for a client, and what it does when the client's
-//! socket is ready), `admission.rs` (counting a client in, or turning it away), `deadlines.rs`
-//! (how long poll() may sleep, and what happens when it wakes for a deadline), `room.rs` (the
-//! chat room), `stop.rs` (Ctrl-C, the Waker, the grace period).
+//! This file holds the server and its loop: it puts the other files together, and none of them
+//! knows it. One idea per file for the rest: `connection.rs` (what the server keeps for a client,
+//! and what it does when the client's socket is ready), `table.rs` (every client's connection,
+//! by its token, and ⑦ close), `admission.rs` (counting a client in, or turning it away),
+//! `deadlines.rs` (how long poll() may sleep, and what happens when it wakes for a deadline),
+//! `room.rs` (the chat room), `stop.rs` (Ctrl-C, the Waker, the grace period).
 
-use std::collections::{BTreeSet, HashMap};
-use std::fmt::Display;
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,14 +19,17 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use common::Console;
 use common::net::bind_error;
-use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Registry, Token, Waker};
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::admission::TurnedAway;
-use crate::connection::{Connection, Ending};
+use crate::admission::Admission;
+use crate::connection::{Connection, Turn};
+use crate::deadlines;
 use crate::options::Options;
-use crate::stop::{self, Stopper};
+use crate::room;
+use crate::stop::{self, Stopper, Stopping};
+use crate::table::{Stats, Table};
 
 /// The Poll's tokens: the listening socket, the Waker, then one for each client.
 const LISTENER: Token = Token(0);
@@ -84,63 +86,25 @@ pub fn listen(addr: SocketAddr, console: Console) -> anyhow::Result<std::net::Tc
 }
 // ANCHOR_END: listen
 
-/// What the demo reads while the server runs on its own thread.
-#[derive(Default)]
-pub struct Stats {
-    /// How many clients are connected.
-    pub active: AtomicUsize,
-}
-
 /// How long to wait before calling `accept` again after it failed for lack of a resource.
 const ACCEPT_AGAIN_AFTER: Duration = Duration::from_millis(100);
 
-/// `epoll_ctl(MOD)`: what the Poll watches for on this socket from now on.
-fn reregister(
-    registry: &Registry,
-    stream: &mut TcpStream,
-    token: Token,
-    interest: Interest,
-) -> io::Result<()> {
-    registry.reregister(stream, token, interest)
-}
-
-/// An interest as `--trace` shows it.
-fn describe(interest: Interest) -> &'static str {
-    match (interest.is_readable(), interest.is_writable()) {
-        (true, true) => "READABLE | WRITABLE",
-        (false, true) => "WRITABLE",
-        _ => "READABLE",
-    }
-}
-
 /// The server: one Poll, the listening socket, and a table of connections, all on one thread.
-/// Its fields are shared by the server's files (`connection.rs`, `admission.rs`, …).
 pub struct Server {
-    pub poll: Poll,
-    pub listener: Option<TcpListener>,
-    pub connections: HashMap<Token, Connection>,
-    pub turned_away: HashMap<Token, TurnedAway>,
-    /// Every connection's next deadline (idle, silence, stalled write), sorted: the first one
-    /// says how long poll() may sleep. One entry per connection, no thread per timer.
-    pub deadlines: BTreeSet<(Instant, Token)>,
-    /// Connections that used their read budget, to read again before sleeping.
-    pub again: Vec<Token>,
-    pub next_token: usize,
+    poll: Poll,
+    listener: Option<TcpListener>,
+    /// Every client's connection, by its token, and their deadlines (`table.rs`).
+    table: Table,
+    /// The tokens for new clients, and the clients turned away (`admission.rs`).
+    admission: Admission,
+    /// The signals seen, and when the clients still connected are closed (`stop.rs`).
+    stopping: Stopping,
     /// Where reads land: one buffer for every client, since the loop reads one at a time.
-    pub chunk: Vec<u8>,
-    pub active: usize,
-    pub peak: usize,
-    pub served: u64,
-    pub stopper: Stopper,
-    pub signals_seen: usize,
-    /// When stopping: when the clients still connected are closed.
-    pub closing_at: Option<Instant>,
+    chunk: Vec<u8>,
     /// When to try `accept` again after it failed for lack of a resource (too many open files):
     /// the Poll will not say so again while the same clients wait.
-    pub accept_again_at: Option<Instant>,
-    pub stats: Arc<Stats>,
-    pub options: Options,
-    pub console: Console,
+    accept_again_at: Option<Instant>,
+    console: Console,
 }
 
 impl Server {
@@ -161,27 +125,21 @@ impl Server {
         let waker = Waker::new(poll.registry(), WAKER).context("creating the Waker")?;
         // ANCHOR_END: poll
         console.trace("epoll_ctl(ADD, listening socket, READABLE)");
+        let registry = poll
+            .registry()
+            .try_clone()
+            .context("cloning the Poll's registry")?;
         Ok(Server {
+            table: Table::new(registry, options, console),
             poll,
             listener: Some(listener),
-            connections: HashMap::new(),
-            turned_away: HashMap::new(),
-            deadlines: BTreeSet::new(),
-            again: Vec::new(),
-            next_token: FIRST_CLIENT,
-            chunk: vec![0; 64 * 1024],
-            active: 0,
-            peak: 0,
-            served: 0,
-            stopper: Stopper {
+            admission: Admission::new(FIRST_CLIENT),
+            stopping: Stopping::new(Stopper {
                 signals: Arc::new(AtomicUsize::new(0)),
                 waker: Arc::new(waker),
-            },
-            signals_seen: 0,
-            closing_at: None,
+            }),
+            chunk: vec![0; 64 * 1024],
             accept_again_at: None,
-            stats: Arc::default(),
-            options,
             console,
         })
     }
@@ -196,12 +154,12 @@ impl Server {
 
     /// A handle that stops the server from another thread.
     pub fn stopper(&self) -> Stopper {
-        self.stopper.clone()
+        self.stopping.stopper.clone()
     }
 
     /// Its counts, readable from another thread.
     pub fn stats(&self) -> Arc<Stats> {
-        Arc::clone(&self.stats)
+        Arc::clone(&self.table.stats)
     }
 
     // ANCHOR: event_loop
@@ -209,7 +167,7 @@ impl Server {
     /// the ready sockets allow, handle the deadlines, again — until stopped and empty.
     pub fn serve(mut self) -> anyhow::Result<()> {
         let mut events = Events::with_capacity(1024);
-        while !(self.stopping() && self.active == 0) {
+        while !(self.stopping.stopping() && self.table.active == 0) {
             let timeout = self.sleep_for();
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
@@ -224,7 +182,7 @@ impl Server {
             for event in &events {
                 match event.token() {
                     LISTENER => self.accept_all(),
-                    WAKER => self.on_signal(),
+                    WAKER => self.stopping.on_signal(&self.table, &mut self.listener),
                     // A hang-up or an error: reading will say which.
                     token => self.on_ready(
                         token,
@@ -234,12 +192,13 @@ impl Server {
                 }
             }
             // Those that had more to read than one turn allows: their turn again.
-            for token in std::mem::take(&mut self.again) {
+            for token in std::mem::take(&mut self.table.again) {
                 self.on_ready(token, true, false);
             }
             self.on_deadlines(Instant::now());
         }
-        self.finish();
+        self.admission.clear();
+        stop::finish(&self.table);
         Ok(())
     }
     // ANCHOR_END: event_loop
@@ -282,81 +241,83 @@ impl Server {
                 }
             };
             self.console.trace(format_args!("accept() -> {peer}"));
-            self.admit(stream, peer);
+            self.admission.admit(&mut self.table, stream, peer);
         }
     }
     // ANCHOR_END: accept
 
-    /// Takes a connection out of the table (and its deadline out of the set) to work on it.
-    pub fn take(&mut self, token: Token) -> Option<Connection> {
-        let connection = self.connections.remove(&token)?;
-        self.deadlines.remove(&(connection.deadline, token));
-        Some(connection)
-    }
-
-    // ANCHOR: put_back
-    /// Puts a connection back in the table: tells the Poll what to watch for (writable only
-    /// while something is owed: mio's readiness is edge-triggered, so asking costs little, but
-    /// there is nothing to wait for), and files its next deadline.
-    pub fn put_back(&mut self, token: Token, mut connection: Connection) {
-        let mut wanted = if connection.paused || connection.finished_sending {
-            None
-        } else {
-            Some(Interest::READABLE)
+    // ANCHOR: on_ready
+    /// A client's socket is ready. Take its state out of the table, do what can be done now,
+    /// then close it, or put it back with what the Poll should watch for next.
+    fn on_ready(&mut self, token: Token, readable: bool, writable: bool) {
+        if self.admission.on_ready(token, &self.table.registry) {
+            return; // a client turned away: read and thrown away
+        }
+        // A token whose connection was closed earlier in this turn: nothing to do.
+        let Some(mut connection) = self.table.take(token) else {
+            return;
         };
-        if !connection.owed.is_empty() {
-            wanted = Some(wanted.map_or(Interest::WRITABLE, |i| i | Interest::WRITABLE));
-        }
-        // Neither: paused or finished with nothing owed, which serve_client never leaves.
-        let wanted = wanted.unwrap_or(Interest::READABLE);
-        if wanted != connection.interest {
-            if let Err(error) =
-                reregister(self.poll.registry(), &mut connection.stream, token, wanted)
-            {
-                self.close(connection, Ending::Failed(error));
-                return;
+        let table = &mut self.table;
+        let mut handle = |connection: &mut Connection, message: &[u8]| {
+            handle(table, connection, message);
+        };
+        match connection.serve(
+            readable,
+            writable,
+            &mut self.chunk,
+            self.console,
+            &mut handle,
+        ) {
+            Turn::Ended(ending) => self.table.close(connection, ending),
+            Turn::Again => {
+                self.table.again.push(token);
+                self.table.put_back(token, connection);
             }
-            self.console.trace(format_args!(
-                "epoll_ctl(MOD, {}, {})",
-                connection.peer,
-                describe(wanted)
-            ));
-            connection.interest = wanted;
-        }
-        connection.deadline = connection.next_deadline(&self.options);
-        self.deadlines.insert((connection.deadline, token));
-        self.connections.insert(token, connection);
-    }
-    // ANCHOR_END: put_back
-
-    /// A line about one connection, with the number of clients connected now.
-    pub fn event(&self, what: impl Display) {
-        self.say(format_args!("{what} ({} active)", self.active));
-    }
-
-    /// `received from PEER: TEXT`, decoded only when it is printed.
-    pub fn say_received(&self, peer: SocketAddr, message: &[u8]) {
-        if !self.options.quiet {
-            let text = self.options.encoding.encoding.display(message);
-            self.console
-                .say(format_args!("received from {peer}: {text}"));
+            Turn::Wait => self.table.put_back(token, connection),
         }
     }
+    // ANCHOR_END: on_ready
 
-    /// A line that `--quiet` leaves out.
-    pub fn say(&self, line: impl Display) {
-        if !self.options.quiet {
-            self.console.say(line);
+    /// How long poll() may sleep (`deadlines.rs`): until the connections' first deadline, or
+    /// the grace period's end, or the moment to try `accept` again, or a turned-away client's.
+    fn sleep_for(&self) -> Option<Duration> {
+        let others = [
+            self.stopping.closing_at,
+            self.accept_again_at,
+            self.admission.next_deadline(),
+        ];
+        deadlines::sleep_for(&self.table, others)
+    }
+
+    /// The deadlines that have come: `accept` to try again, turned-away clients to close, and
+    /// the connections' own (`deadlines.rs`).
+    fn on_deadlines(&mut self, now: Instant) {
+        if self.accept_again_at.is_some_and(|when| when <= now) {
+            self.accept_again_at = None;
+            self.accept_all();
         }
+        self.admission.expire(now, &self.table.registry);
+        deadlines::on_deadlines(&mut self.table, now, self.stopping.closing_at, handle);
     }
+}
 
-    /// Text in the wire encoding. Every text the server sends was checked at start-up (or is
-    /// ASCII), so the fallback never applies.
-    pub fn encode(&self, text: &str) -> Vec<u8> {
-        self.options
-            .encoding
-            .encoding
-            .encode(text)
-            .unwrap_or_else(|_| text.as_bytes().to_vec())
+/// One complete message: the chat room's, or the echo's.
+fn handle(table: &mut Table, connection: &mut Connection, message: &[u8]) {
+    table.say_received(connection.peer, message);
+    if table.options.broadcast {
+        room::broadcast(table, connection.peer, message);
+        return;
     }
+    let options = &table.options;
+    let encoding = options.encoding.encoding;
+    let reply: Arc<[u8]> = match &options.reply {
+        Some(text) => {
+            let mut reply = options.encode(text);
+            reply.push(b'\n');
+            reply.into()
+        }
+        None if options.upper => encoding.upper_case(message).into(),
+        None => message.into(),
+    };
+    connection.owe(reply);
 }

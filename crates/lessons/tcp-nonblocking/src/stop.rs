@@ -1,6 +1,6 @@
 //! Stopping cleanly: a `Stopper`, with which another thread (the Ctrl-C handler, the demo) wakes
-//! the loop asleep in poll(), and what the loop does then — close the listening socket, give the
-//! connected clients `--grace` seconds, close the rest and print the summary.
+//! the loop asleep in poll(), and what the loop does then (`Stopping`) — close the listening
+//! socket, give the connected clients `--grace` seconds, close the rest and print the summary.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use mio::Waker;
+use mio::net::TcpListener;
 
-use crate::server::Server;
+use crate::table::Table;
 
 /// Stops a running server from another thread: what Ctrl-C does, and what the demo calls.
 #[derive(Clone)]
@@ -36,11 +37,28 @@ pub fn on_signals(stopper: Stopper) -> anyhow::Result<()> {
 }
 // ANCHOR_END: signals
 
-impl Server {
+/// The loop's side of stopping: the signals it has seen, and when the clients still connected
+/// are closed.
+pub struct Stopping {
+    pub stopper: Stopper,
+    signals_seen: usize,
+    pub closing_at: Option<Instant>,
+}
+
+impl Stopping {
+    /// Not stopping yet; `stopper` is how other threads will ask.
+    pub fn new(stopper: Stopper) -> Stopping {
+        Stopping {
+            stopper,
+            signals_seen: 0,
+            closing_at: None,
+        }
+    }
+
     // ANCHOR: stop
     /// The Waker woke the loop: a signal came. The first: accept no more clients (close the
     /// listening socket) and give the connected ones `--grace` seconds. The second: now.
-    pub fn on_signal(&mut self) {
+    pub fn on_signal(&mut self, table: &Table, listener: &mut Option<TcpListener>) {
         let signals = self.stopper.signals.load(Ordering::SeqCst);
         if signals == self.signals_seen {
             return;
@@ -48,48 +66,50 @@ impl Server {
         let first = self.signals_seen == 0;
         self.signals_seen = signals;
         let now = Instant::now();
+        let (console, grace) = (table.console, table.options.grace);
         if !first || signals > 1 {
-            self.console.say(format_args!(
+            console.say(format_args!(
                 "closing the remaining {} connection(s) now",
-                self.active
+                table.active
             ));
             self.closing_at = Some(now);
-        } else if self.active == 0 {
-            self.console.say("stopping: no new connections");
+        } else if table.active == 0 {
+            console.say("stopping: no new connections");
             self.closing_at = Some(now);
         } else {
-            self.console.say(format_args!(
+            console.say(format_args!(
                 "stopping: no new connections; {} connected client(s) have {} s to finish (Ctrl-C again to close them now)",
-                self.active,
-                self.options.grace.as_secs_f64()
+                table.active,
+                grace.as_secs_f64()
             ));
-            self.closing_at = Some(now + self.options.grace);
+            self.closing_at = Some(now + grace);
         }
-        if let Some(mut listener) = self.listener.take() {
-            let _ = self.poll.registry().deregister(&mut listener);
+        if let Some(mut listener) = listener.take() {
+            let _ = table.registry.deregister(&mut listener);
             // ⑧ close() the listening socket: clients that connect now are refused.
             drop(listener);
-            self.console.trace("close() the listening socket");
+            console.trace("close() the listening socket");
         }
     }
+    // ANCHOR_END: stop
 
     /// Whether a stop was asked for.
     pub fn stopping(&self) -> bool {
         self.closing_at.is_some()
     }
-
-    /// After the loop: the summary.
-    pub fn finish(&mut self) {
-        self.turned_away.clear();
-        let served = self.served;
-        let plural = if served == 1 { "" } else { "s" };
-        self.console.say(format_args!(
-            "at most {} connection{} at once, on one thread",
-            self.peak,
-            if self.peak == 1 { "" } else { "s" }
-        ));
-        self.console
-            .say(format_args!("served {served} connection{plural}"));
-    }
-    // ANCHOR_END: stop
 }
+
+// ANCHOR: finish
+/// After the loop: the summary.
+pub fn finish(table: &Table) {
+    let (served, peak) = (table.served, table.peak);
+    let plural = if served == 1 { "" } else { "s" };
+    table.console.say(format_args!(
+        "at most {peak} connection{} at once, on one thread",
+        if peak == 1 { "" } else { "s" }
+    ));
+    table
+        .console
+        .say(format_args!("served {served} connection{plural}"));
+}
+// ANCHOR_END: finish

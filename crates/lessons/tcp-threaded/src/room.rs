@@ -1,8 +1,8 @@
 //! `--broadcast`: a chat room. Each line one client sends goes to every other client as
 //! `PEER: TEXT`. Every client has its own writer thread and a bounded queue of lines to send, so
 //! a client that stops reading blocks only its own writer. When its queue is full and stays
-//! full, it is dropped from the room; the others wait for it a moment at most. At the end,
-//! `Server::chat`: what a client's own thread does in the room.
+//! full, it is dropped from the room; the others wait for it a moment at most. What a client's
+//! own thread does in the room, `Server::chat`, is in `server.rs`.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 
 use common::stalled;
 use common::{Console, Encoding};
-
-use crate::server::{Ending, Server};
 
 /// How many lines may wait for one client.
 pub const QUEUE: usize = 64;
@@ -155,61 +153,6 @@ fn tagged(speaker: SocketAddr, line: &[u8], encoding: Encoding) -> Arc<[u8]> {
         message.push(b'\n');
     }
     message.into()
-}
-
-impl Server {
-    // ANCHOR: chat
-    /// `--broadcast`: this client's lines go to the room; what the others say reaches it
-    /// through its queue and its own writer thread.
-    pub fn chat(&self, stream: &TcpStream, peer: SocketAddr, membership: Membership) -> Ending {
-        let Membership {
-            queue,
-            dropped,
-            delivered,
-        } = membership;
-        let console = self.console;
-        let limit = self.options.write_timeout.write_timeout;
-        let (ending, written) = thread::scope(|scope| {
-            let delivered = &delivered;
-            let writer = thread::Builder::new()
-                .name(format!("writer {peer}"))
-                .spawn_scoped(scope, move || {
-                    let written = write_queue(stream, peer, queue, delivered, limit, console);
-                    if written.is_err() {
-                        // Cannot reach the client: wake its reader too.
-                        let _ = stream.shutdown(Shutdown::Both);
-                    }
-                    written
-                });
-            let writer = match writer {
-                Ok(writer) => writer,
-                Err(error) => return (Ending::Failed(error), Ok(())),
-            };
-            let ending = self.receive_lines(stream, peer, Some(delivered), |line| {
-                self.say_received(peer, line);
-                self.room
-                    .broadcast(peer, line, self.options.encoding.encoding);
-                Ok(())
-            });
-            // Out of the room: the queue's sender goes, and the writer ends once it has sent
-            // what is queued — or at once, when the client is not to be waited for.
-            self.room.leave(peer);
-            if !matches!(ending, Ending::Closed) {
-                let _ = stream.shutdown(Shutdown::Both);
-            }
-            let written = writer
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
-            (ending, written)
-        });
-        match (ending, written) {
-            _ if dropped.load(Ordering::SeqCst) => Ending::Dropped,
-            // The client closed, but what it was sent did not all arrive.
-            (Ending::Closed, Err(error)) => Ending::Failed(error),
-            (ending, _) => ending,
-        }
-    }
-    // ANCHOR_END: chat
 }
 
 #[cfg(test)]

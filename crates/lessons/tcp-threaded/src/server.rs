@@ -5,18 +5,17 @@
 //! ⑤ recv, ⑥ send and ⑦ close happen on the client's thread. `--seed-002` is seed 002's
 //! "concurrent" server as it really is: one recv and one reply per client, then the next accept.
 //!
-//! This file holds the server's state, its accept loop and what happens on a client's thread.
-//! The rest, one idea per file: `admission.rs` counts a client in or turns it away (`busy`),
-//! `workers.rs` hands it to whoever serves it, `seed_002.rs` is seed 002's server as it is,
-//! `room.rs` is the chat room, `stop.rs` is Ctrl-C and the grace period.
+//! This file holds the server, its accept loop and what happens on a client's thread: it puts
+//! the other files together, and none of them knows it. One idea per file: `admission.rs`
+//! counts a client in or turns it away (`busy`), `workers.rs` hands it to whoever serves it,
+//! `seed_002.rs` is seed 002's server as it is, `room.rs` is the chat room, `stop.rs` is Ctrl-C
+//! and the grace period.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::fmt::Display;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,9 +26,11 @@ use common::net::{bind_error, is_timeout};
 use common::stalled;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::admission::{Client, Clients};
 use crate::options::Options;
 use crate::room::{self, Membership, Room};
-use crate::stop;
+use crate::seed_002::Seed002;
+use crate::stop::{self, Stopper};
 use crate::workers::Workers;
 
 /// The longest message the server buffers before handling it in pieces.
@@ -41,7 +42,8 @@ pub fn run(options: &Options, console: Console) -> anyhow::Result<()> {
     let listener = listen(addr, console)?;
     let server = Server::new(&listener, options.clone(), console)?;
     // Ctrl-C and SIGTERM stop it gently (`stop.rs`).
-    stop::on_signals(&server)?;
+    let on_signal = Arc::clone(&server);
+    stop::on_signals(move || on_signal.stop())?;
     // Only now: whoever reads this line may already send us a signal.
     console.say(format_args!("listening on {}", listener.local_addr()?));
     server.serve(listener)
@@ -77,40 +79,15 @@ fn socket_options(stream: &TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)
 }
 
-/// A running server: its options, its count of connections, and whether it is stopping. Its
-/// fields are shared by the server's files: `admission.rs`, `workers.rs`, `stop.rs`, `room.rs`.
+/// A running server: its options, its clients, its chat room, and whether it is stopping.
 pub struct Server {
-    pub options: Options,
-    pub console: Console,
-    /// Where `stop` connects to wake up a waiting `accept()`.
-    pub wake: SocketAddr,
-    pub connections: Mutex<Connections>,
-    /// Signalled whenever a connection ends.
-    pub changed: Condvar,
-    /// When stopping, the moment still-connected clients are closed, in milliseconds since
-    /// `started`; `u64::MAX` while the server runs. Every client thread checks it often.
-    pub deadline: AtomicU64,
-    pub started: Instant,
-    pub room: Room,
-}
-
-#[derive(Default)]
-pub struct Connections {
-    pub active: usize,
-    pub served: u64,
-    /// Every connected client's socket, by its number, so that stopping can shut them all
-    /// down: a thread blocked in a write wakes up only when its socket does.
-    pub sockets: HashMap<u64, Arc<TcpStream>>,
-}
-
-/// A connection the server has counted in, with its seat in the chat room if there is one.
-pub struct Client {
-    /// Its number: 1 for the first connection served, 2 for the next…
-    pub number: u64,
-    /// Shared with `Connections::sockets` (an `Arc`, not a second file descriptor).
-    pub stream: Arc<TcpStream>,
-    pub peer: SocketAddr,
-    pub membership: Option<Membership>,
+    options: Options,
+    console: Console,
+    /// The connected clients, counted in and out (`admission.rs`).
+    clients: Arc<Clients>,
+    /// Whether it is stopping, and when the grace period ends (`stop.rs`).
+    stopper: Arc<Stopper>,
+    room: Room,
 }
 
 /// How a connection ended, for the line the server prints.
@@ -129,23 +106,11 @@ impl Server {
         options: Options,
         console: Console,
     ) -> anyhow::Result<Arc<Server>> {
-        let mut wake = listener.local_addr().context("getsockname()")?;
-        // Listening on every interface (0.0.0.0 or ::): wake it through loopback.
-        if wake.ip().is_unspecified() {
-            let loopback = match wake {
-                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            };
-            wake.set_ip(loopback);
-        }
         Ok(Arc::new(Server {
+            clients: Arc::new(Clients::new(console, options.quiet)),
+            stopper: Arc::new(Stopper::new(listener)?),
             options,
             console,
-            wake,
-            connections: Mutex::default(),
-            changed: Condvar::new(),
-            deadline: AtomicU64::new(u64::MAX),
-            started: Instant::now(),
             room: Room::default(),
         }))
     }
@@ -161,7 +126,7 @@ impl Server {
         loop {
             // ④ accept(): wait for the next client.
             let accepted = listener.accept();
-            if self.stopping() {
+            if self.stopper.stopping() {
                 // Woken up by stop(): no new connections from now on.
                 break;
             }
@@ -177,17 +142,40 @@ impl Server {
                 }
             };
             self.console.trace(format_args!("accept() -> {peer}"));
-            if let Some(client) = self.admit(stream, peer) {
-                workers.hand_over(self, client);
+            let Some(client) = self.clients.admit(stream, peer, &self.options, &self.room) else {
+                continue;
+            };
+            let number = client.number;
+            let server = Arc::clone(self);
+            let serve = move |client| server.serve_client(client);
+            if let Err(error) = workers.hand_over(client, &self.clients, serve) {
+                // No thread could take it (the OS refused one, or the pool has stopped): the
+                // connection was dropped with `serve`.
+                self.room.leave(peer);
+                self.clients.lost(number, peer, error);
             }
         }
         // ⑧ close() the listening socket: clients that connect now are refused.
         drop(listener);
         self.console.trace("close() the listening socket");
-        self.finish(workers);
+        stop::finish(&self.clients, workers);
         Ok(())
     }
     // ANCHOR_END: accept_loop
+
+    /// `--seed-002` (`seed_002.rs`): seed 002's server, with this one's count of clients and
+    /// way of stopping, answering each message as this one does.
+    fn serve_seed_002(&self, listener: TcpListener) -> anyhow::Result<()> {
+        let seed_002 = Seed002 {
+            options: &self.options,
+            clients: &self.clients,
+            room: &self.room,
+            stopper: &self.stopper,
+        };
+        seed_002.serve(listener, |stream, peer, message| {
+            self.answer(stream, peer, message)
+        })
+    }
 
     // ANCHOR: client_thread
     /// Everything that happens to one client, on the thread that serves it.
@@ -208,15 +196,15 @@ impl Server {
             },
         };
         // ⑦ close() this client's socket: the server's list lets go of it, then this thread.
-        self.connections().sockets.remove(&number);
+        self.clients.lock().sockets.remove(&number);
         drop(stream);
         self.console
             .trace(format_args!("close() the socket of {peer}"));
-        let mut connections = self.connections();
+        let mut connections = self.clients.lock();
         // The grace period is over and `stop` shut the socket down: whatever the thread saw
         // then (the end of the stream, a failed write), the server closed it.
         let ending = match ending {
-            Ending::Closed | Ending::Failed(_) if self.past_deadline() => Ending::Stopping,
+            Ending::Closed | Ending::Failed(_) if self.stopper.past_deadline() => Ending::Stopping,
             ending => ending,
         };
         let what = match ending {
@@ -234,7 +222,7 @@ impl Server {
         };
         connections.active -= 1;
         // Said while counting, and the accept loop, waiting to stop, is told.
-        self.event(&connections, what);
+        self.clients.event(&connections, what);
     }
     // ANCHOR_END: client_thread
 
@@ -254,7 +242,7 @@ impl Server {
         let mut last_heard = Instant::now();
         let mut seen_delivered = 0;
         loop {
-            if self.past_deadline() {
+            if self.stopper.past_deadline() {
                 return Ending::Stopping;
             }
             // ⑤ recv(1024): blocks this client's thread only.
@@ -303,13 +291,66 @@ impl Server {
     }
     // ANCHOR_END: recv_loop
 
+    // ANCHOR: chat
+    /// `--broadcast`: this client's lines go to the room; what the others say reaches it
+    /// through its queue and its own writer thread.
+    pub fn chat(&self, stream: &TcpStream, peer: SocketAddr, membership: Membership) -> Ending {
+        let Membership {
+            queue,
+            dropped,
+            delivered,
+        } = membership;
+        let console = self.console;
+        let limit = self.options.write_timeout.write_timeout;
+        let (ending, written) = thread::scope(|scope| {
+            let delivered = &delivered;
+            let writer = thread::Builder::new()
+                .name(format!("writer {peer}"))
+                .spawn_scoped(scope, move || {
+                    let written = room::write_queue(stream, peer, queue, delivered, limit, console);
+                    if written.is_err() {
+                        // Cannot reach the client: wake its reader too.
+                        let _ = stream.shutdown(Shutdown::Both);
+                    }
+                    written
+                });
+            let writer = match writer {
+                Ok(writer) => writer,
+                Err(error) => return (Ending::Failed(error), Ok(())),
+            };
+            let ending = self.receive_lines(stream, peer, Some(delivered), |line| {
+                self.say_received(peer, line);
+                self.room
+                    .broadcast(peer, line, self.options.encoding.encoding);
+                Ok(())
+            });
+            // Out of the room: the queue's sender goes, and the writer ends once it has sent
+            // what is queued — or at once, when the client is not to be waited for.
+            self.room.leave(peer);
+            if !matches!(ending, Ending::Closed) {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+            let written = writer
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
+            (ending, written)
+        });
+        match (ending, written) {
+            _ if dropped.load(Ordering::SeqCst) => Ending::Dropped,
+            // The client closed, but what it was sent did not all arrive.
+            (Ending::Closed, Err(error)) => Ending::Failed(error),
+            (ending, _) => ending,
+        }
+    }
+    // ANCHOR_END: chat
+
     /// Prints one message and sends the reply (⑥): the echo, in upper case, or a fixed text.
     pub fn answer(&self, stream: &TcpStream, peer: SocketAddr, message: &[u8]) -> io::Result<()> {
         let encoding = self.options.encoding.encoding;
         self.say_received(peer, message);
         let reply: Cow<[u8]> = match &self.options.reply {
             Some(text) => {
-                let mut reply = self.encode(text);
+                let mut reply = self.options.encode(text);
                 reply.push(b'\n');
                 Cow::Owned(reply)
             }
@@ -324,20 +365,6 @@ impl Server {
         Ok(())
     }
 
-    /// The count of connections, locked.
-    pub fn connections(&self) -> MutexGuard<'_, Connections> {
-        self.connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// A line about one connection, with the number of clients connected now.
-    pub fn event(&self, connections: &Connections, what: impl Display) {
-        self.say(format_args!("{what} ({} active)", connections.active));
-        // The demo waits for the count to change.
-        self.changed.notify_all();
-    }
-
     /// `received from PEER: TEXT`, decoded only when it is printed.
     pub fn say_received(&self, peer: SocketAddr, message: &[u8]) {
         if !self.options.quiet {
@@ -347,20 +374,13 @@ impl Server {
         }
     }
 
-    /// A line that `--quiet` leaves out.
-    pub fn say(&self, line: impl Display) {
-        if !self.options.quiet {
-            self.console.say(line);
-        }
+    /// What Ctrl-C and SIGTERM do (`Stopper::stop`): stop gently, or, the second time, now.
+    pub fn stop(&self) {
+        self.stopper.stop(&self.clients, self.options.grace);
     }
 
-    /// Text in the wire encoding. Every text the server sends was checked at start-up (or is
-    /// ASCII), so the fallback never applies.
-    pub fn encode(&self, text: &str) -> Vec<u8> {
-        self.options
-            .encoding
-            .encoding
-            .encode(text)
-            .unwrap_or_else(|_| text.as_bytes().to_vec())
+    /// Waits until `count` clients are connected, for at most `timeout`.
+    pub fn wait_for_active(&self, count: usize, timeout: Duration) -> bool {
+        self.clients.wait_for_active(count, timeout)
     }
 }

@@ -1,16 +1,27 @@
 //! Stopping cleanly: Ctrl-C and SIGTERM, the grace period that connected clients get, and the
-//! deadline after which the server closes the ones still connected.
+//! deadline after which the server closes the ones still connected. A `Stopper`, shared by every
+//! thread, says whether the server is stopping and when the grace period ends.
 
-use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::Ordering;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::server::{Connections, Server};
+use crate::admission::{Clients, Connections};
 use crate::workers::Workers;
+
+/// Whether the server is stopping, and when the clients still connected are closed.
+pub struct Stopper {
+    /// Where `stop` connects to wake up a waiting `accept()`.
+    wake: SocketAddr,
+    /// When stopping, the moment still-connected clients are closed, in milliseconds since
+    /// `started`; `u64::MAX` while the server runs. Every client thread checks it often.
+    deadline: AtomicU64,
+    started: Instant,
+}
 
 /// Shuts down every connected client's socket, in both directions: the end of the grace period.
 fn shut_down_all(connections: &Connections) {
@@ -19,30 +30,48 @@ fn shut_down_all(connections: &Connections) {
     }
 }
 
-impl Server {
+impl Stopper {
+    /// A server listening on `listener` that is not stopping.
+    pub fn new(listener: &TcpListener) -> anyhow::Result<Stopper> {
+        let mut wake = listener.local_addr().context("getsockname()")?;
+        // Listening on every interface (0.0.0.0 or ::): wake it through loopback.
+        if wake.ip().is_unspecified() {
+            let loopback = match wake {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            };
+            wake.set_ip(loopback);
+        }
+        Ok(Stopper {
+            wake,
+            deadline: AtomicU64::new(u64::MAX),
+            started: Instant::now(),
+        })
+    }
+
     // ANCHOR: stop
     /// What Ctrl-C and SIGTERM do. The first time: accept no more clients, and give the
-    /// connected ones `--grace` seconds to finish. The second time: close them now.
-    pub fn stop(self: &Arc<Self>) {
-        let connections = self.connections();
+    /// connected ones `grace` to finish. The second time: close them now.
+    pub fn stop(self: &Arc<Self>, clients: &Arc<Clients>, grace: Duration) {
+        let console = clients.console;
+        let connections = clients.lock();
         let now = self.started.elapsed().as_millis() as u64;
-        let grace = self.options.grace.as_millis() as u64;
         let deadline = if self.stopping() {
-            self.console.say(format_args!(
+            console.say(format_args!(
                 "closing the remaining {} connection(s) now",
                 connections.active
             ));
             now
         } else if connections.active == 0 {
-            self.console.say("stopping: no new connections");
+            console.say("stopping: no new connections");
             now
         } else {
-            self.console.say(format_args!(
+            console.say(format_args!(
                 "stopping: no new connections; {} connected client(s) have {} s to finish (Ctrl-C again to close them now)",
                 connections.active,
-                self.options.grace.as_secs_f64()
+                grace.as_secs_f64()
             ));
-            now.saturating_add(grace)
+            now.saturating_add(grace.as_millis() as u64)
         };
         let first = !self.stopping();
         self.deadline.store(deadline, Ordering::SeqCst);
@@ -52,14 +81,14 @@ impl Server {
             shut_down_all(&connections);
         } else if first {
             drop(connections);
-            self.close_after_grace();
+            self.close_after_grace(clients);
         } else {
             drop(connections);
         }
         // accept() is waiting for a client: be that client, so that it returns and the
         // accept loop sees that we are stopping.
         if let Err(error) = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1)) {
-            self.console.trace(format_args!(
+            console.trace(format_args!(
                 "connect({}) to wake accept(): {error}",
                 self.wake
             ));
@@ -68,43 +97,27 @@ impl Server {
 
     /// Starts the thread that shuts the remaining sockets down when the grace period ends (or
     /// ends itself once every client has left).
-    fn close_after_grace(self: &Arc<Self>) {
-        let server = Arc::clone(self);
+    fn close_after_grace(self: &Arc<Self>, clients: &Arc<Clients>) {
+        let (stopper, shared) = (Arc::clone(self), Arc::clone(clients));
         let timer = move || {
-            let deadline = Duration::from_millis(server.deadline.load(Ordering::SeqCst));
-            let left = deadline.saturating_sub(server.started.elapsed());
-            let (connections, _) = server
+            let deadline = Duration::from_millis(stopper.deadline.load(Ordering::SeqCst));
+            let left = deadline.saturating_sub(stopper.started.elapsed());
+            let (connections, _) = shared
                 .changed
-                .wait_timeout_while(server.connections(), left, |connections| {
-                    connections.active > 0 && !server.past_deadline()
+                .wait_timeout_while(shared.lock(), left, |connections| {
+                    connections.active > 0 && !stopper.past_deadline()
                 })
                 .unwrap_or_else(PoisonError::into_inner);
             shut_down_all(&connections);
         };
         if let Err(error) = thread::Builder::new().name("grace".into()).spawn(timer) {
             // No timer: close them now rather than wait for ever.
-            self.console
+            clients
+                .console
                 .say(format_args!("cannot time the grace period: {error}"));
             self.deadline.store(0, Ordering::SeqCst);
-            shut_down_all(&self.connections());
+            shut_down_all(&clients.lock());
         }
-    }
-
-    /// After the accept loop: wait until every client has left (each client's thread closes
-    /// its connection by itself when the grace period ends), join the threads, and say how
-    /// many connections were served.
-    pub fn finish(&self, workers: Workers) {
-        let connections = self
-            .changed
-            .wait_while(self.connections(), |connections| connections.active > 0)
-            .unwrap_or_else(PoisonError::into_inner);
-        let served = connections.served;
-        drop(connections);
-        // Seed 000 starts a thread per client and never joins one.
-        workers.join();
-        let plural = if served == 1 { "" } else { "s" };
-        self.console
-            .say(format_args!("served {served} connection{plural}"));
     }
     // ANCHOR_END: stop
 
@@ -120,11 +133,30 @@ impl Server {
     }
 }
 
+// ANCHOR: finish
+/// After the accept loop: wait until every client has left (each client's thread closes its
+/// connection by itself when the grace period ends), join the threads, and say how many
+/// connections were served.
+pub fn finish(clients: &Clients, workers: Workers) {
+    let connections = clients
+        .changed
+        .wait_while(clients.lock(), |connections| connections.active > 0)
+        .unwrap_or_else(PoisonError::into_inner);
+    let served = connections.served;
+    drop(connections);
+    // Seed 000 starts a thread per client and never joins one.
+    workers.join();
+    let plural = if served == 1 { "" } else { "s" };
+    clients
+        .console
+        .say(format_args!("served {served} connection{plural}"));
+}
+// ANCHOR_END: finish
+
 // ANCHOR: signals
 /// Ctrl-C (SIGINT), SIGTERM (`kill PID`, what service managers send) and, on Windows, closing
-/// the console window all end up here, on a thread of the ctrlc crate: stop gently.
-pub fn on_signals(server: &Arc<Server>) -> anyhow::Result<()> {
-    let on_signal = Arc::clone(server);
-    ctrlc::set_handler(move || on_signal.stop()).context("installing the Ctrl-C handler")
+/// the console window all end up here, on a thread of the ctrlc crate: `stop` stops gently.
+pub fn on_signals(stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
+    ctrlc::set_handler(stop).context("installing the Ctrl-C handler")
 }
 // ANCHOR_END: signals

@@ -1,15 +1,17 @@
 //! The three ways to serve a client once the accept loop has counted it in: on the accepting
 //! thread itself (`--sequential`, to compare), on a new thread of its own (seed 000), or on one
-//! of a fixed pool of threads (`--pool N`; the pool is in `pool.rs`).
+//! of a fixed pool of threads (`--pool N`; the pool is in `pool.rs`). What serving a client
+//! means is the server's business (`Server::serve_client`): the workers get it as a closure.
 
+use std::io;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use anyhow::Context;
 
+use crate::admission::{Client, Clients};
 use crate::options::Options;
 use crate::pool::ThreadPool;
-use crate::server::{Client, Server};
 
 // ANCHOR: workers
 /// Who serves the connections that the accept loop hands over.
@@ -39,43 +41,43 @@ impl Workers {
     }
 
     // ANCHOR: hand_over
-    /// Gives an accepted client to whoever serves it, and returns to the accept loop at once —
-    /// except in seed 002's mistake.
-    pub fn hand_over(&mut self, server: &Arc<Server>, client: Client) {
-        let (number, peer) = (client.number, client.peer);
+    /// Gives an accepted client to whoever serves it (`serve`), and returns to the accept loop
+    /// at once — except in seed 002's mistake. `Err`: no thread could take it; the client was
+    /// dropped with `serve`.
+    pub fn hand_over(
+        &mut self,
+        client: Client,
+        clients: &Arc<Clients>,
+        serve: impl FnOnce(Client) + Send + 'static,
+    ) -> io::Result<()> {
+        let peer = client.peer;
         match self {
-            Workers::AcceptingThread => server.serve_client(client),
+            Workers::AcceptingThread => serve(client),
             Workers::ThreadPerConnection(threads) => {
                 // Forget the threads that have finished (their resources are already freed).
                 threads.retain(|thread| !thread.is_finished());
-                server
+                clients
                     .console
                     .trace(format_args!("thread::spawn() to serve {peer}"));
-                // The thread gets its own handle on the server: an Arc, shared by all threads.
-                let shared = Arc::clone(server);
-                let spawned = thread::Builder::new()
+                // The thread gets `serve` and, in it, its own handle on the server: an Arc,
+                // shared by all threads.
+                let thread = thread::Builder::new()
                     .name(format!("client {peer}"))
-                    .spawn(move || shared.serve_client(client));
-                match spawned {
-                    Ok(thread) => threads.push(thread),
-                    // The OS refused a thread; the connection was dropped with the closure.
-                    Err(error) => server.lost(number, peer, error),
-                }
+                    .spawn(move || serve(client))?;
+                threads.push(thread);
             }
             Workers::Pool(pool) => {
-                server
+                clients
                     .console
                     .trace(format_args!("channel send: {peer} waits for a worker"));
-                let shared = Arc::clone(server);
-                let queued = pool.execute(move |worker| {
+                let shared = Arc::clone(clients);
+                pool.execute(move |worker| {
                     shared.say(format_args!("worker {worker} serves {peer}"));
-                    shared.serve_client(client);
-                });
-                if let Err(error) = queued {
-                    server.lost(number, peer, error);
-                }
+                    serve(client);
+                })?;
             }
         }
+        Ok(())
     }
     // ANCHOR_END: hand_over
 

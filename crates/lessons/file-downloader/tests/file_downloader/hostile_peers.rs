@@ -32,7 +32,7 @@ fn a_client_that_never_reads_holds_up_nobody_and_is_dropped_after_the_write_time
     scratch.file("root/big.bin", &vec![0; 32 * 1024 * 1024]);
     scratch.file("root/a.txt", b"hello");
     let downloads = scratch.dir("downloads");
-    let mut server = server(&scratch.path().join("root"), &["--write-timeout", "1"]);
+    let mut server = server(&scratch.path().join("root"), &["--write-timeout", "0.5"]);
     // Asks for 32 MiB and reads none of it: its thread's write_all blocks.
     let stuck = NonReader::start(server.addr(), b"GET big.bin\n".to_vec());
     server.wait_for("received from");
@@ -43,11 +43,11 @@ fn a_client_that_never_reads_holds_up_nobody_and_is_dropped_after_the_write_time
     other.read_to_end(&mut answer).unwrap();
     assert_eq!(answer, b"OK 5\nhello");
     server.wait_for("sent a.txt (5 bytes)");
-    // Only then, a second after its writes stopped moving, the stuck one is dropped.
+    // Only then, half a second after its writes stopped moving, the stuck one is dropped.
     let line = server.wait_for(" left after ");
     assert!(
         line.contains(
-            " of 33554432 bytes of big.bin: the client stopped reading: nothing could be sent for 1 s (--write-timeout)"
+            " of 33554432 bytes of big.bin: the client stopped reading: nothing could be sent for 0.5 s (--write-timeout)"
         ),
         "{line}"
     );

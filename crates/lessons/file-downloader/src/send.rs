@@ -193,8 +193,11 @@ pub fn send_list(
         .iter()
         .map(|(size, name)| format!("{size}\t{name}\n"))
         .collect();
+    // Said before sending: the client moves on as soon as it has the list, without waiting for
+    // us to close, so a line printed after the send could land after the next client's lines.
+    // A send that fails is reported by the caller.
+    console.say(format_args!("listed {} files for {peer}", files.len()));
     stream.write_all(Header::ok_line(listing.len() as u64, 0).as_bytes())?;
     stream.write_all(listing.as_bytes())?;
-    console.say(format_args!("listed {} files for {peer}", files.len()));
     Ok(())
 }

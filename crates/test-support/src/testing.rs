@@ -341,6 +341,22 @@ pub fn refused_port() -> RefusedPort {
     }
 }
 
+/// Keeps `port` refusing connections after its listener was closed, for as long as the value
+/// lives: a socket bound to it (with SO_REUSEADDR, since the listener's accepted connections may
+/// still be open) that never listens. Without it, another test running in parallel could take
+/// the port, or a client's own connect could. `None` if the port was taken meanwhile.
+pub fn keep_refusing(port: u16) -> Option<RefusedPort> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).ok()?;
+    socket.set_reuse_address(true).ok()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    socket.bind(&addr.into()).ok()?;
+    Some(RefusedPort {
+        _socket: socket,
+        port,
+    })
+}
+
 /// A port on which nothing listens (for the moment): bound by the OS, then released. Another
 /// test may take it at any time: to test "connection refused", use [`refused_port`].
 pub fn free_port() -> u16 {

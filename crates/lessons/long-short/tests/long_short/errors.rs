@@ -41,7 +41,10 @@ fn a_client_pointed_at_a_dead_port_exits_1_saying_so() {
 fn server_that_quits_after(
     answered: usize,
     connections: usize,
-) -> (std::net::SocketAddr, thread::JoinHandle<()>) {
+) -> (
+    std::net::SocketAddr,
+    thread::JoinHandle<Option<test_support::testing::RefusedPort>>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let quitter = thread::spawn(move || {
@@ -61,9 +64,13 @@ fn server_that_quits_after(
             open.push(reader);
         }
         assert_eq!(left, 0);
-        // Stop listening first, so that the client's next connect is refused.
+        // Stop listening first, so that the client's next connect is refused, and keep the
+        // port refusing until the test joins this thread: no test running beside this one may
+        // take it meanwhile.
         drop(listener);
+        let refusing = test_support::testing::keep_refusing(addr.port());
         drop(open);
+        refusing
     });
     (addr, quitter)
 }
@@ -74,7 +81,7 @@ fn a_server_that_quits_mid_run_makes_a_long_client_report_errors() {
     let output = client(addr, &["--mode", "long", "--count", "20"])
         .output()
         .unwrap();
-    quitter.join().unwrap();
+    let _still_refusing = quitter.join().unwrap();
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     // Five answered; the sixth lost with the connection; the reconnection refused.
     assert_counts(
@@ -94,7 +101,7 @@ fn a_server_that_quits_mid_run_makes_a_short_client_report_errors() {
     let output = client(addr, &["--mode", "short", "--count", "20"])
         .output()
         .unwrap();
-    quitter.join().unwrap();
+    let _still_refusing = quitter.join().unwrap();
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert_counts(&output.stdout, &[("requests", "20"), ("errors", "15")]);
     client(addr, &["--mode", "short", "--count", "1"])

@@ -341,6 +341,16 @@ pub fn refused_port() -> RefusedPort {
     }
 }
 
+/// Closes a listener so that the very next connect is refused. Dropping it is not always
+/// enough when tests run side by side: a child process that another test is starting holds a
+/// copy of every descriptor between its fork and its exec, and the socket keeps listening
+/// until then. shutdown() takes it out of the listening table at once on Linux; elsewhere it
+/// may fail, and the drop does what it can.
+pub fn stop_listening(listener: std::net::TcpListener) {
+    let _ = socket2::SockRef::from(&listener).shutdown(std::net::Shutdown::Both);
+    drop(listener);
+}
+
 /// Keeps `port` refusing connections after its listener was closed, for as long as the value
 /// lives: a socket bound to it (with SO_REUSEADDR, since the listener's accepted connections may
 /// still be open) that never listens. Without it, another test running in parallel could take

@@ -67,7 +67,7 @@ fn server_that_quits_after(
         // Stop listening first, so that the client's next connect is refused, and keep the
         // port refusing until the test joins this thread: no test running beside this one may
         // take it meanwhile.
-        drop(listener);
+        test_support::testing::stop_listening(listener);
         let refusing = test_support::testing::keep_refusing(addr.port());
         drop(open);
         refusing

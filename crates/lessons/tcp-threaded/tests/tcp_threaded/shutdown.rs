@@ -28,8 +28,11 @@ fn sigterm_lets_a_connected_client_finish_then_summarises_and_exits_0() {
     assert_eq!(peer.ask("during"), "during");
     // …but nobody new gets in: the listening socket is closed (at the latest just after the
     // stopping line).
+    // A probe that connects in the moment before the socket closes may be served too.
     let deadline = Instant::now() + test_support::testing::WAIT;
+    let mut probes_let_in = 0;
     while std::net::TcpStream::connect(server.addr()).is_ok() {
+        probes_let_in += 1;
         assert!(Instant::now() < deadline, "still accepting connections");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -45,7 +48,15 @@ fn sigterm_lets_a_connected_client_finish_then_summarises_and_exits_0() {
             .any(|line| line.contains("closed the connection (0 active)")),
         "{rest:?}"
     );
-    assert_eq!(rest.last().map(String::as_str), Some("served 1 connection"));
+    let mut served = (1..=1 + probes_let_in).map(|n| match n {
+        1 => "served 1 connection".to_owned(),
+        n => format!("served {n} connections"),
+    });
+    let last = rest.last().cloned().unwrap_or_default();
+    assert!(
+        served.any(|line| line == last),
+        "{last:?}, {probes_let_in} probe(s) let in"
+    );
 }
 
 #[test]

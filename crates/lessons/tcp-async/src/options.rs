@@ -110,7 +110,7 @@ mod tests {
     }
 
     #[test]
-    fn the_demos_defaults_are_the_command_lines() {
+    fn new_has_the_command_line_defaults() {
         let parsed = Command::try_parse_from(["server", "--listen", "127.0.0.1:0"])
             .unwrap()
             .options;

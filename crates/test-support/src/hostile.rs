@@ -99,6 +99,8 @@ pub struct NonReader {
     writer: Option<JoinHandle<()>>,
     /// Bytes of the request sent so far.
     sent: Arc<AtomicU64>,
+    /// When the last of them went out, in microseconds after `started`.
+    last_sent: Arc<AtomicU64>,
     started: Instant,
 }
 
@@ -111,7 +113,9 @@ impl NonReader {
         let stream = small_window_connection(addr);
         let mut sending = stream.try_clone().unwrap();
         let sent = Arc::new(AtomicU64::new(0));
-        let progress = Arc::clone(&sent);
+        let last_sent = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let (progress, progress_at) = (Arc::clone(&sent), Arc::clone(&last_sent));
         let writer = thread::spawn(move || {
             for piece in request.chunks(64 * 1024) {
                 // An error here is the server giving up on us: what the test waits for.
@@ -119,13 +123,15 @@ impl NonReader {
                     return;
                 }
                 progress.fetch_add(piece.len() as u64, Ordering::SeqCst);
+                progress_at.store(started.elapsed().as_micros() as u64, Ordering::SeqCst);
             }
         });
         NonReader {
             stream,
             writer: Some(writer),
             sent,
-            started: Instant::now(),
+            last_sent,
+            started,
         }
     }
 
@@ -153,6 +159,14 @@ impl NonReader {
     /// How long since it connected.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// How long since the last of the request went out: an echo server stops reading when its
+    /// own write blocks, so this is about how long the server's reply has been stuck, without
+    /// the time it took to get there (longer on a loaded machine, or under Wine).
+    pub fn stuck_for(&self) -> Duration {
+        let last = Duration::from_micros(self.last_sent.load(Ordering::SeqCst));
+        self.started.elapsed().saturating_sub(last)
     }
 
     /// Asserts that the server has closed the connection: reading now, at last, finds the end

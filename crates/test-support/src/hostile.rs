@@ -97,9 +97,7 @@ pub fn accepted_before_reset(server: &mut Running, text: &str) -> bool {
 pub struct NonReader {
     stream: TcpStream,
     writer: Option<JoinHandle<()>>,
-    /// Bytes of the request sent so far.
-    sent: Arc<AtomicU64>,
-    /// When the last of them went out, in microseconds after `started`.
+    /// When the last piece of the request went out, in microseconds after `started`.
     last_sent: Arc<AtomicU64>,
     started: Instant,
 }
@@ -112,24 +110,21 @@ impl NonReader {
     pub fn start(addr: SocketAddr, request: Vec<u8>) -> NonReader {
         let stream = small_window_connection(addr);
         let mut sending = stream.try_clone().unwrap();
-        let sent = Arc::new(AtomicU64::new(0));
         let last_sent = Arc::new(AtomicU64::new(0));
         let started = Instant::now();
-        let (progress, progress_at) = (Arc::clone(&sent), Arc::clone(&last_sent));
+        let progress_at = Arc::clone(&last_sent);
         let writer = thread::spawn(move || {
             for piece in request.chunks(64 * 1024) {
                 // An error here is the server giving up on us: what the test waits for.
                 if sending.write_all(piece).is_err() {
                     return;
                 }
-                progress.fetch_add(piece.len() as u64, Ordering::SeqCst);
                 progress_at.store(started.elapsed().as_micros() as u64, Ordering::SeqCst);
             }
         });
         NonReader {
             stream,
             writer: Some(writer),
-            sent,
             last_sent,
             started,
         }
@@ -140,19 +135,16 @@ impl NonReader {
     /// from then on its thread is blocked in a write. Panics if the whole request went out.
     pub fn wait_until_the_server_is_stuck(&self) {
         let deadline = Instant::now() + WAIT;
-        let mut before = self.sent.load(Ordering::SeqCst);
         loop {
-            thread::sleep(Duration::from_millis(250));
-            let now = self.sent.load(Ordering::SeqCst);
             assert!(
                 !self.writer.as_ref().is_some_and(JoinHandle::is_finished),
-                "the server read the whole request ({now} bytes): it never got stuck"
+                "the server read the whole request: it never got stuck"
             );
-            if now == before {
+            if self.stuck_for() >= Duration::from_millis(250) {
                 return;
             }
             assert!(Instant::now() < deadline, "the server kept reading");
-            before = now;
+            thread::sleep(Duration::from_millis(50));
         }
     }
 

@@ -6,8 +6,10 @@
 //! - [`external`]: the seeds' Python programs, nc and socat as peers.
 //! - [`peer`]: a hand-played TCP peer and a live client with its stdin open.
 //! - [`hostile`]: peers that misbehave (reset, never read, trickle, flood).
+//! - [`options`]: a lesson's options parsed as its command line would.
 
 pub mod external;
 pub mod hostile;
+pub mod options;
 pub mod peer;
 pub mod testing;

@@ -78,16 +78,10 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     #[test]
     fn new_has_the_command_line_defaults() {
-        #[derive(Parser)]
-        struct Cli {
-            #[command(flatten)]
-            options: Options,
-        }
-        let parsed = Cli::parse_from(["server", "--listen", "127.0.0.1:0"]).options;
+        let parsed: Options = test_support::options::parse(&["--listen", "127.0.0.1:0"]);
         let new = Options::new(Addr::localhost(0));
         assert_eq!(format!("{parsed:?}"), format!("{new:?}"));
     }

@@ -92,19 +92,10 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Command {
-        #[command(flatten)]
-        options: Options,
-    }
 
     #[test]
     fn new_has_the_command_line_defaults() {
-        let parsed = Command::try_parse_from(["server", "--listen", "127.0.0.1:0"])
-            .unwrap()
-            .options;
+        let parsed: Options = test_support::options::parse(&["--listen", "127.0.0.1:0"]);
         let new = Options::new(parsed.listen.clone());
         assert_eq!(format!("{new:?}"), format!("{parsed:?}"));
     }

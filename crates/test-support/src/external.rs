@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::testing::{REQUIRE_TOOLS, WAIT, announced, tool};
+use crate::testing::{REQUIRE_TOOLS, WAIT, announced, poll, tool};
 
 /// A program running in the background with its stdin, stdout and stderr piped; killed and
 /// reaped when dropped.
@@ -145,31 +145,18 @@ impl External {
     /// Waits until stdout contains `text`, within a line or not (a reply with no newline);
     /// returns all of stdout so far.
     pub fn wait_for_stdout(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let stdout = String::from_utf8_lossy(&self.stdout()).into_owned();
-            if stdout.contains(text) {
-                return stdout;
-            }
-            if Instant::now() >= deadline {
-                self.fail(&format!("no {text:?} on stdout within the time limit"));
-            }
-            thread::sleep(Duration::from_millis(10));
+        let printed = || Some(String::from_utf8_lossy(&self.stdout()).into_owned());
+        match poll(|| printed().filter(|stdout| stdout.contains(text))) {
+            Some(stdout) => stdout,
+            None => self.fail(&format!("no {text:?} on stdout within the time limit")),
         }
     }
 
     /// Waits until stderr contains `text`; returns all of stderr so far.
     pub fn wait_for_stderr(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let stderr = self.stderr();
-            if stderr.contains(text) {
-                return stderr;
-            }
-            if Instant::now() >= deadline {
-                self.fail(&format!("no {text:?} on stderr within the time limit"));
-            }
-            thread::sleep(Duration::from_millis(10));
+        match poll(|| Some(self.stderr()).filter(|stderr| stderr.contains(text))) {
+            Some(stderr) => stderr,
+            None => self.fail(&format!("no {text:?} on stderr within the time limit")),
         }
     }
 

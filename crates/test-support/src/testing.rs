@@ -17,6 +17,22 @@ use std::time::{Duration, Instant};
 /// tests run in parallel; a correct program answers in milliseconds.
 pub const WAIT: Duration = Duration::from_secs(15);
 
+/// Asks `ready` every 10 ms until it has an answer, for [`WAIT`] at most: the answer, or `None`
+/// when the time is up. For what a program has printed so far, which is collected on threads
+/// of its own.
+pub(crate) fn poll<T>(mut ready: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(answer) = ready() {
+            return Some(answer);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A lesson program running in the background, killed and reaped when dropped.
 pub struct Running {
     child: Child,
@@ -80,16 +96,9 @@ impl Running {
     /// Stderr is read on its own thread, so a message may arrive a moment after the stdout line
     /// that followed it.
     pub fn wait_for_stderr(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let stderr = self.stderr();
-            if stderr.contains(text) {
-                return stderr;
-            }
-            if Instant::now() >= deadline {
-                self.fail(&format!("no {text:?} on stderr within the time limit"));
-            }
-            thread::sleep(Duration::from_millis(20));
+        match poll(|| Some(self.stderr()).filter(|stderr| stderr.contains(text))) {
+            Some(stderr) => stderr,
+            None => self.fail(&format!("no {text:?} on stderr within the time limit")),
         }
     }
 
